@@ -1,0 +1,27 @@
+//! Evident's domain types, shared by every other crate.
+//!
+//! This crate owns what a *source*, a *document*, a *section* and a *passage* are, and the
+//! sentence splitter that cuts medical text at true sentence ends. It knows nothing of files,
+//! indexes, HTTP or SQL.
+//!
+//! ```
+//! use evident_core::{DocumentBuilder, Source, SourceKind};
+//!
+//! let mut source = Source::new("example:1", "Gout");
+//! source.kind = SourceKind::Guideline;
+//! let mut doc = DocumentBuilder::new(source);
+//! doc.heading(2, "Treatment");
+//! doc.paragraph("Start allopurinol at 100 mg/day or less. Titrate to a urate below 6 mg/dL.");
+//! let doc = doc.finish();
+//! assert_eq!(doc.sections[0].trail, vec!["Treatment".to_string()]);
+//! assert_eq!(evident_core::text::split_sentences(doc.section_text(&doc.sections[0])).len(), 2);
+//! ```
+
+pub mod error;
+pub mod model;
+pub mod text;
+
+pub use error::{Error, Result};
+pub use model::{
+    Audience, Document, DocumentBuilder, Passage, Reference, Section, Source, SourceKind,
+};
