@@ -206,7 +206,8 @@ impl Source {
 
     /// The year, taken from `year` or else from the first four-digit number in `date`.
     pub fn effective_year(&self) -> Option<i32> {
-        self.year.or_else(|| self.date.as_deref().and_then(first_year))
+        self.year
+            .or_else(|| self.date.as_deref().and_then(first_year))
     }
 }
 
@@ -455,7 +456,12 @@ mod tests {
         let bodies: Vec<_> = doc.sections.iter().map(|s| doc.section_text(s)).collect();
         assert_eq!(
             bodies,
-            ["Intro text.", "First line therapy.", "- Lower doses.", "Check CK."]
+            [
+                "Intro text.",
+                "First line therapy.",
+                "- Lower doses.",
+                "Check CK."
+            ]
         );
     }
 

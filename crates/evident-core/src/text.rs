@@ -6,11 +6,11 @@ use std::ops::Range;
 /// Words that end in a period without ending a sentence (compared lowercase, without the final
 /// period). Dotted forms such as "i.v." and "e.g." are caught by the internal-period rule.
 const ABBREVIATIONS: &[&str] = &[
-    "al", "approx", "apr", "aug", "ca", "cf", "co", "corp", "dec", "dept", "dr", "ed", "eds",
-    "eq", "esp", "est", "feb", "fig", "figs", "gen", "hon", "inc", "incl", "jan", "jr", "jul",
-    "jun", "lt", "ltd", "mar", "max", "min", "mr", "mrs", "ms", "mt", "no", "nos", "nov", "oct",
-    "op", "p", "pp", "prof", "ref", "refs", "rev", "sec", "sen", "sep", "sept", "sr", "st",
-    "supp", "tab", "univ", "viz", "vol", "vols", "vs",
+    "al", "approx", "apr", "aug", "ca", "cf", "co", "corp", "dec", "dept", "dr", "ed", "eds", "eq",
+    "esp", "est", "feb", "fig", "figs", "gen", "hon", "inc", "incl", "jan", "jr", "jul", "jun",
+    "lt", "ltd", "mar", "max", "min", "mr", "mrs", "ms", "mt", "no", "nos", "nov", "oct", "op",
+    "p", "pp", "prof", "ref", "refs", "rev", "sec", "sen", "sep", "sept", "sr", "st", "supp",
+    "tab", "univ", "viz", "vol", "vols", "vs",
 ];
 
 /// Splits text into sentences, returned as byte ranges into `text`, trimmed of whitespace.
@@ -84,7 +84,10 @@ fn split_block(text: &str, block: Range<usize>, out: &mut Vec<Range<usize>>) {
         // Swallow further terminators and closing quotes/brackets: `?!`, `."`, `.)`.
         let mut end = i + c.len_utf8();
         while let Some(&(j, d)) = iter.peek() {
-            if matches!(d, '.' | '!' | '?' | '"' | '\'' | ')' | ']' | '”' | '’' | '»') {
+            if matches!(
+                d,
+                '.' | '!' | '?' | '"' | '\'' | ')' | ']' | '”' | '’' | '»'
+            ) {
                 end = j + d.len_utf8();
                 iter.next();
             } else {
@@ -203,11 +206,17 @@ mod tests {
     fn medical_abbreviations_do_not_end_sentences() {
         assert_eq!(
             split("Give 15 mg/kg i.v. once daily, e.g. with food. Then review."),
-            ["Give 15 mg/kg i.v. once daily, e.g. with food.", "Then review."]
+            [
+                "Give 15 mg/kg i.v. once daily, e.g. with food.",
+                "Then review."
+            ]
         );
         assert_eq!(
             split("Dr. Smith compared drug A vs. placebo. The dose was 1.5 mg."),
-            ["Dr. Smith compared drug A vs. placebo.", "The dose was 1.5 mg."]
+            [
+                "Dr. Smith compared drug A vs. placebo.",
+                "The dose was 1.5 mg."
+            ]
         );
         assert_eq!(
             split("Approx. 55% relapse (Allenbach et al. 2018). Most need two agents."),
@@ -235,7 +244,10 @@ mod tests {
             split("Is it safe? Yes!  \"It is.\" Done."),
             ["Is it safe?", "Yes!", "\"It is.\"", "Done."]
         );
-        assert_eq!(split("This is grade A. The next"), ["This is grade A.", "The next"]);
+        assert_eq!(
+            split("This is grade A. The next"),
+            ["This is grade A.", "The next"]
+        );
         assert_eq!(
             split("Named after John F. Kennedy. Next."),
             ["Named after John F. Kennedy.", "Next."]
@@ -263,7 +275,10 @@ mod tests {
 
     #[test]
     fn numbered_list_number_is_not_a_sentence() {
-        assert_eq!(split("1. Take aspirin. 2. Rest."), ["1. Take aspirin.", "2. Rest."]);
+        assert_eq!(
+            split("1. Take aspirin. 2. Rest."),
+            ["1. Take aspirin.", "2. Rest."]
+        );
     }
 
     #[test]

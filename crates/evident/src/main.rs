@@ -1,1 +1,241 @@
-fn main() {}
+//! `evident`: the command line. Wiring, configuration and progress bars; the work is done by
+//! the library crates.
+
+mod bench;
+mod demo;
+mod eval;
+mod ingest;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use evident_core::Audience;
+use evident_index::{Library, SearchOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "evident",
+    version,
+    about = "Evident: open, self-hosted clinical answers from your own guideline library"
+)]
+struct Cli {
+    /// Data folder holding the index. Default: $XDG_DATA_HOME/evident or ~/.local/share/evident.
+    #[arg(long, global = true, env = "EVIDENT_DATA")]
+    data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage the library of sources.
+    #[command(subcommand)]
+    Library(LibraryCommand),
+    /// Search the library for passages.
+    Search(SearchArgs),
+    /// Index the bundled starter library and search it with example questions.
+    Demo(demo::DemoArgs),
+    /// Measure retrieval quality on a benchmark.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Ingest whole corpora into a scratch index and report ingest rate and search latency.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum LibraryCommand {
+    /// Add files, folders and archives (.tar.gz, .tar.xz, .zip) to the library.
+    Add(ingest::AddArgs),
+    /// List the sources in the library.
+    List {
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a source (and its passages) by id.
+    Remove {
+        /// Source id, as shown by `evident library list`.
+        source_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// nDCG@10, Recall@10/100 and MRR@10 of BM25 + the query layer on a TREC-style benchmark.
+    Retrieval(eval::RetrievalArgs),
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// The question or keywords.
+    query: String,
+    /// Number of passages to show.
+    #[arg(long, short, default_value_t = 10, env = "EVIDENT_K")]
+    k: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Who is asking (clinician, patient, student): decides which kinds of source rank first.
+    #[arg(long, default_value = "clinician", env = "EVIDENT_AUDIENCE")]
+    audience: Audience,
+    /// Search the words as typed, without abbreviation and synonym expansion.
+    #[arg(long)]
+    no_expand: bool,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(err) = run(cli) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let data = data_dir(cli.data);
+    match cli.command {
+        Command::Library(LibraryCommand::Add(args)) => ingest::add(&data, &args),
+        Command::Library(LibraryCommand::List { json }) => list(&data, json),
+        Command::Library(LibraryCommand::Remove { source_id }) => remove(&data, &source_id),
+        Command::Search(args) => search(&data, &args),
+        Command::Demo(args) => demo::run(&data, &args),
+        Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&args),
+        Command::Bench(args) => bench::run(&args),
+    }
+}
+
+/// The data folder: the flag or `EVIDENT_DATA`, else the platform's user data folder.
+fn data_dir(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir;
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("evident");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/evident");
+    }
+    PathBuf::from("evident-data")
+}
+
+/// The index lives in `<data>/index`.
+pub fn open_library(data: &std::path::Path) -> Result<Library> {
+    let dir = data.join("index");
+    Library::open(&dir)
+        .with_context(|| format!("cannot open the library index in {}", dir.display()))
+}
+
+fn list(data: &std::path::Path, json: bool) -> Result<()> {
+    let lib = open_library(data)?;
+    let sources = lib.sources()?;
+    if json {
+        for s in &sources {
+            println!("{}", serde_json::to_string(s)?);
+        }
+        return Ok(());
+    }
+    if sources.is_empty() {
+        println!(
+            "The library in {} is empty. Add sources with `evident library add <path>`.",
+            data.display()
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<44} {:<24} {:>5} {:>8}  title",
+        "id", "kind", "year", "passages"
+    );
+    for r in &sources {
+        let s = &r.source;
+        println!(
+            "{:<44} {:<24} {:>5} {:>8}  {}",
+            s.id,
+            s.kind.label(),
+            s.effective_year()
+                .map(|y| y.to_string())
+                .unwrap_or_default(),
+            r.passages,
+            evident_core::text::truncate_words(&s.title, 70)
+        );
+    }
+    let passages: u64 = sources.iter().map(|r| r.passages as u64).sum();
+    println!("{} sources, {passages} passages", sources.len());
+    Ok(())
+}
+
+fn remove(data: &std::path::Path, source_id: &str) -> Result<()> {
+    let lib = open_library(data)?;
+    let mut writer = lib.writer(50_000_000)?;
+    writer.remove(source_id)?;
+    writer.commit()?;
+    println!("removed {source_id}");
+    Ok(())
+}
+
+fn search(data: &std::path::Path, args: &SearchArgs) -> Result<()> {
+    let lib = open_library(data)?;
+    let opts = SearchOptions {
+        k: args.k,
+        audience: args.audience,
+        expand: !args.no_expand,
+        ..SearchOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let hits = lib.search(&args.query, &opts)?;
+    let took = started.elapsed();
+    if args.json {
+        let out = serde_json::json!({
+            "query": args.query,
+            "took_ms": took.as_secs_f64() * 1e3,
+            "hits": hits,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    print_hits(&hits);
+    let (sources, _) = lib.counts()?;
+    if sources == 0 {
+        println!(
+            "The library is empty. Try `evident demo`, or `evident library add <path>` first."
+        );
+    } else if hits.is_empty() {
+        println!("No passage matches {:?}.", args.query);
+    }
+    eprintln!("{} hits in {:.1} ms", hits.len(), took.as_secs_f64() * 1e3);
+    Ok(())
+}
+
+/// Prints ranked passages: rank, score, source, heading trail, snippet.
+pub fn print_hits(hits: &[evident_index::Hit]) {
+    for h in hits {
+        let s = &h.source;
+        let mut origin = s.kind.label().to_string();
+        if let Some(p) = &s.publisher {
+            origin.push_str(", ");
+            origin.push_str(p);
+        }
+        if let Some(y) = s.year {
+            origin.push_str(&format!(", {y}"));
+        }
+        println!("{:>2}. [{:.2}] {} ({origin})", h.rank, h.score, s.title);
+        if !h.passage.trail.is_empty() {
+            println!("    § {}", h.passage.trail.join(" › "));
+        }
+        if let Some(g) = &h.passage.grade {
+            println!("    Grade: {g}");
+        }
+        println!("    {}", h.snippet);
+        println!("    {}  {}", h.passage.id, s.url.as_deref().unwrap_or(""));
+        println!();
+    }
+}
+
+/// Peak resident memory of this process in MB (Linux), for reports.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

@@ -1,0 +1,536 @@
+//! The library on disk: adding, replacing, removing and listing sources, and searching passages.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use evident_core::text::{split_sentences, truncate_words};
+use evident_core::{Audience, Document, Passage, Source, SourceKind};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::error::{Error, Result};
+use crate::lexicon::Lexicon;
+use crate::query::{self, QueryWeights};
+use crate::schema::{self, Fields, RECORD_PASSAGE, RECORD_SOURCE, SCHEMA_VERSION};
+
+const MARKER_FILE: &str = "evident-index.json";
+
+/// What the library keeps about a source.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceRecord {
+    pub source: Source,
+    pub passages: u32,
+    pub words: u64,
+    /// Hash of the source's metadata and text; changes when the source changes.
+    pub content_hash: String,
+}
+
+/// The source fields a search hit carries, so a hit is complete without a second lookup.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceBrief {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub kind: SourceKind,
+    pub audience: Audience,
+}
+
+impl SourceBrief {
+    fn of(s: &Source) -> SourceBrief {
+        SourceBrief {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            publisher: s.publisher.clone(),
+            year: s.effective_year(),
+            url: s.url.clone(),
+            kind: s.kind,
+            audience: s.audience,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PassageMeta {
+    ordinal: u32,
+    start: usize,
+    end: usize,
+    trail: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    grade: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    anchor: Option<String>,
+    source: SourceBrief,
+}
+
+/// One ranked passage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub rank: usize,
+    pub score: f32,
+    pub passage: Passage,
+    pub source: SourceBrief,
+    /// The passage's best-matching sentence(s), at most ~240 characters.
+    pub snippet: String,
+}
+
+/// How to search.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub k: usize,
+    /// Who is asking: decides the source-kind priors.
+    pub audience: Audience,
+    pub priors: bool,
+    pub expand: bool,
+    pub snippets: bool,
+    pub weights: QueryWeights,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            k: 10,
+            audience: Audience::Clinician,
+            priors: true,
+            expand: true,
+            snippets: true,
+            weights: QueryWeights::default(),
+        }
+    }
+}
+
+/// Multiplier on a passage's score by the kind of its source, for the audience asking.
+/// Clinicians get guidelines and recommendation statements first and patient leaflets last;
+/// patients get patient information first while guideline text stays close behind.
+pub fn kind_prior(audience: Audience, kind: SourceKind) -> f32 {
+    use SourceKind::*;
+    match (audience, kind) {
+        (Audience::Patient, PatientInformation) => 1.15,
+        (Audience::Patient, Guideline | RecommendationStatement | ProfessionalSummary) => 1.0,
+        (Audience::Patient, _) => 0.95,
+        (_, Guideline | RecommendationStatement) => 1.15,
+        (_, ProfessionalSummary) => 1.08,
+        (_, ResearchAbstract) => 1.0,
+        (_, PatientInformation) => 0.92,
+        (_, Other) => 1.0,
+    }
+}
+
+/// Outcome of adding one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOutcome {
+    New,
+    /// A source with the same id but different content was replaced.
+    Replaced,
+    /// The same id with the same content is already there; nothing was written.
+    Unchanged,
+}
+
+/// The passage index. Cheap to search from many threads; one [`LibraryWriter`] at a time.
+pub struct Library {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    lexicon: &'static Lexicon,
+    path: Option<PathBuf>,
+}
+
+impl Library {
+    /// Opens the index in `dir`, creating it (and the folder) when absent.
+    pub fn open(dir: &Path) -> Result<Library> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let marker = dir.join(MARKER_FILE);
+        let has_index = dir.join("meta.json").exists();
+        if has_index {
+            let version = std::fs::read_to_string(&marker)
+                .ok()
+                .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+                .and_then(|v| v["schema_version"].as_u64());
+            if version != Some(SCHEMA_VERSION as u64) {
+                return Err(Error::NotAnIndex {
+                    path: dir.display().to_string(),
+                    why: format!("schema version {version:?}, this build reads {SCHEMA_VERSION}"),
+                });
+            }
+            let index = Index::open_in_dir(dir)?;
+            Library::with_index(index, Some(dir.to_path_buf()))
+        } else {
+            let (schema, _) = schema::build();
+            let index = Index::create_in_dir(dir, schema)?;
+            let marker_json = serde_json::json!({ "schema_version": SCHEMA_VERSION });
+            std::fs::write(&marker, marker_json.to_string()).map_err(|source| Error::Io {
+                path: marker.display().to_string(),
+                source,
+            })?;
+            Library::with_index(index, Some(dir.to_path_buf()))
+        }
+    }
+
+    /// An index held in memory, for evaluations and tests.
+    pub fn in_memory() -> Result<Library> {
+        let (schema, _) = schema::build();
+        Library::with_index(Index::create_in_ram(schema), None)
+    }
+
+    fn with_index(index: Index, path: Option<PathBuf>) -> Result<Library> {
+        let fields = schema::fields_of(&index.schema()).ok_or_else(|| Error::NotAnIndex {
+            path: path
+                .as_ref()
+                .map_or("memory".into(), |p| p.display().to_string()),
+            why: "fields missing".into(),
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Library {
+            index,
+            reader,
+            fields,
+            lexicon: Lexicon::builtin(),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        self.lexicon
+    }
+
+    /// A writer using `heap_bytes` of indexing memory (at least 15 MB per thread).
+    pub fn writer(&self, heap_bytes: usize) -> Result<LibraryWriter<'_>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let heap = heap_bytes.max(threads * 16_000_000);
+        let writer = self.index.writer_with_num_threads(threads, heap)?;
+        Ok(LibraryWriter {
+            lib: self,
+            writer,
+            batch: HashMap::new(),
+        })
+    }
+
+    /// Number of sources and passages in the committed index.
+    pub fn counts(&self) -> Result<(usize, usize)> {
+        let searcher = self.reader.searcher();
+        let count = |record: &str| {
+            searcher.search(
+                &TermQuery::new(
+                    Term::from_field_text(self.fields.record, record),
+                    IndexRecordOption::Basic,
+                ),
+                &Count,
+            )
+        };
+        Ok((count(RECORD_SOURCE)?, count(RECORD_PASSAGE)?))
+    }
+
+    /// Every source, sorted by id.
+    pub fn sources(&self) -> Result<Vec<SourceRecord>> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.record, RECORD_SOURCE),
+            IndexRecordOption::Basic,
+        );
+        let mut out = Vec::new();
+        for addr in searcher.search(&q, &DocSetCollector)? {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            out.push(self.source_record(&doc)?);
+        }
+        out.sort_by(|a, b| a.source.id.cmp(&b.source.id));
+        Ok(out)
+    }
+
+    /// The source with this id, if present.
+    pub fn source(&self, id: &str) -> Result<Option<SourceRecord>> {
+        let searcher = self.reader.searcher();
+        let term = |field, text: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, text),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, term(self.fields.source_id, id)),
+            (Occur::Must, term(self.fields.record, RECORD_SOURCE)),
+        ]);
+        match searcher.search(&q, &TopDocs::with_limit(1))?.first() {
+            Some(&(_, addr)) => Ok(Some(self.source_record(&searcher.doc(addr)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The passages of a source, in order.
+    pub fn passages_of(&self, source_id: &str) -> Result<Vec<Passage>> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.source_id, source_id),
+            IndexRecordOption::Basic,
+        );
+        let mut out = Vec::new();
+        for addr in searcher.search(&q, &DocSetCollector)? {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if text_of(&doc, self.fields.passage_id).is_some() {
+                out.push(self.passage_of(&doc)?.0);
+            }
+        }
+        out.sort_by_key(|p| p.ordinal);
+        Ok(out)
+    }
+
+    fn source_record(&self, doc: &TantivyDocument) -> Result<SourceRecord> {
+        let meta = text_of(doc, self.fields.meta).unwrap_or("{}");
+        Ok(serde_json::from_str(meta)?)
+    }
+
+    fn passage_of(&self, doc: &TantivyDocument) -> Result<(Passage, SourceBrief)> {
+        let meta: PassageMeta =
+            serde_json::from_str(text_of(doc, self.fields.meta).unwrap_or("{}"))?;
+        let passage = Passage {
+            id: text_of(doc, self.fields.passage_id)
+                .unwrap_or_default()
+                .to_string(),
+            source_id: meta.source.id.clone(),
+            ordinal: meta.ordinal,
+            trail: meta.trail,
+            text: text_of(doc, self.fields.body)
+                .unwrap_or_default()
+                .to_string(),
+            start: meta.start,
+            end: meta.end,
+            grade: meta.grade,
+            anchor: meta.anchor,
+        };
+        Ok((passage, meta.source))
+    }
+
+    fn analyzer(&self) -> Result<TextAnalyzer> {
+        Ok(self.index.tokenizer_for_field(self.fields.body)?)
+    }
+
+    /// The ranked passages for `text`.
+    pub fn search(&self, text: &str, opts: &SearchOptions) -> Result<Vec<Hit>> {
+        let mut analyzer = self.analyzer()?;
+        let built = query::build(
+            text,
+            &self.fields,
+            &mut analyzer,
+            self.lexicon,
+            &opts.weights,
+            opts.expand,
+        )
+        .ok_or_else(|| Error::EmptyQuery(text.to_string()))?;
+        let searcher = self.reader.searcher();
+        // Priors can lift a passage a few places, so rank a wider pool before re-ordering.
+        let pool = if opts.priors {
+            (opts.k * 3).max(30)
+        } else {
+            opts.k
+        };
+        let top = searcher.search(built.query.as_ref(), &TopDocs::with_limit(pool.max(1)))?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let (passage, source) = self.passage_of(&doc)?;
+            let score = if opts.priors {
+                score * kind_prior(opts.audience, source.kind)
+            } else {
+                score
+            };
+            hits.push(Hit {
+                rank: 0,
+                score,
+                passage,
+                source,
+                snippet: String::new(),
+            });
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(opts.k);
+        for (i, hit) in hits.iter_mut().enumerate() {
+            hit.rank = i + 1;
+            if opts.snippets {
+                hit.snippet = snippet(&mut analyzer, &hit.passage.text, &built.stems);
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Explains how a query is expanded: (stems, lexicon additions).
+    pub fn explain(&self, text: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let mut analyzer = self.analyzer()?;
+        let built = query::build(
+            text,
+            &self.fields,
+            &mut analyzer,
+            self.lexicon,
+            &QueryWeights::default(),
+            true,
+        )
+        .ok_or_else(|| Error::EmptyQuery(text.to_string()))?;
+        Ok((
+            built.stems.into_iter().map(|(s, _)| s).collect(),
+            built.expansions,
+        ))
+    }
+
+    fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+}
+
+/// The sentence(s) of `text` that hold the most query stems, cut to about 240 characters.
+fn snippet(analyzer: &mut TextAnalyzer, text: &str, stems: &[(String, f32)]) -> String {
+    let sentences = split_sentences(text);
+    let best = sentences
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let found = query::analyze(analyzer, &text[r.clone()]);
+            let score: f32 = stems
+                .iter()
+                .filter(|(s, _)| found.contains(s))
+                .map(|(_, w)| w)
+                .sum();
+            (i, score)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map_or(0, |(i, _)| i);
+    let Some(first) = sentences.get(best) else {
+        return truncate_words(text, 240);
+    };
+    let mut out = text[first.clone()].to_string();
+    if let Some(next) = sentences.get(best + 1) {
+        if out.len() < 120 {
+            out = text[first.start..next.end].to_string();
+        }
+    }
+    truncate_words(&evident_core::model::collapse_ws(&out), 240)
+}
+
+fn text_of(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<&str> {
+    doc.get_first(field).and_then(|v| v.as_str())
+}
+
+/// Stable 64-bit FNV-1a, printed as hex: the content hash of a source.
+fn fnv64(parts: &[&[u8]]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Adds and removes sources; nothing is visible to searches until [`LibraryWriter::commit`].
+/// Dropping the writer without committing discards its changes.
+pub struct LibraryWriter<'a> {
+    lib: &'a Library,
+    writer: IndexWriter,
+    /// Content hashes of sources added in this batch.
+    batch: HashMap<String, String>,
+}
+
+impl LibraryWriter<'_> {
+    /// Adds `doc` with its `passages`, replacing any source with the same id.
+    pub fn add(&mut self, doc: &Document, passages: &[Passage]) -> Result<AddOutcome> {
+        let f = &self.lib.fields;
+        let source = &doc.source;
+        let mut for_hash = source.clone();
+        for_hash.origin.clear();
+        let meta_json = serde_json::to_vec(&for_hash)?;
+        let hash = fnv64(&[&meta_json, doc.text.as_bytes()]);
+
+        let previous = match self.batch.get(&source.id) {
+            Some(h) => Some(h.clone()),
+            None => self.lib.source(&source.id)?.map(|r| r.content_hash),
+        };
+        if previous.as_deref() == Some(hash.as_str()) {
+            return Ok(AddOutcome::Unchanged);
+        }
+        if previous.is_some() {
+            self.writer
+                .delete_term(Term::from_field_text(f.source_id, &source.id));
+        }
+        self.batch.insert(source.id.clone(), hash.clone());
+
+        let record = SourceRecord {
+            source: source.clone(),
+            passages: passages.len() as u32,
+            words: doc.word_count() as u64,
+            content_hash: hash,
+        };
+        self.writer.add_document(doc!(
+            f.record => RECORD_SOURCE,
+            f.source_id => source.id.as_str(),
+            f.kind => source.kind.code(),
+            f.audience => source.audience as u64,
+            f.meta => serde_json::to_string(&record)?,
+        ))?;
+        let brief = SourceBrief::of(source);
+        for p in passages {
+            let meta = PassageMeta {
+                ordinal: p.ordinal,
+                start: p.start,
+                end: p.end,
+                trail: p.trail.clone(),
+                grade: p.grade.clone(),
+                anchor: p.anchor.clone(),
+                source: brief.clone(),
+            };
+            self.writer.add_document(doc!(
+                f.record => RECORD_PASSAGE,
+                f.source_id => source.id.as_str(),
+                f.passage_id => p.id.as_str(),
+                f.title => source.title.as_str(),
+                f.trail => p.trail.join(" > "),
+                f.body => p.text.as_str(),
+                f.kind => source.kind.code(),
+                f.audience => source.audience as u64,
+                f.meta => serde_json::to_string(&meta)?,
+            ))?;
+        }
+        Ok(if previous.is_some() {
+            AddOutcome::Replaced
+        } else {
+            AddOutcome::New
+        })
+    }
+
+    /// Removes the source with this id (and its passages); an unknown id is an error.
+    pub fn remove(&mut self, source_id: &str) -> Result<()> {
+        let known = self.batch.remove(source_id).is_some() || self.lib.source(source_id)?.is_some();
+        if !known {
+            return Err(Error::SourceNotFound(source_id.to_string()));
+        }
+        self.writer
+            .delete_term(Term::from_field_text(self.lib.fields.source_id, source_id));
+        Ok(())
+    }
+
+    /// Makes every change visible at once, atomically: a crash before this returns leaves the
+    /// previous commit as it was.
+    pub fn commit(mut self) -> Result<()> {
+        self.writer.commit()?;
+        self.writer.wait_merging_threads()?;
+        self.lib.reload()
+    }
+}

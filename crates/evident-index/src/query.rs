@@ -1,0 +1,341 @@
+//! The medical query layer: turns a question in plain words into a weighted tantivy query.
+//!
+//! Words are stemmed with the index's own analyzer, stopwords and conversational filler are
+//! dropped, repeated words weigh more (as in BM25's query-term frequency), and every lexicon
+//! match adds its synonyms and expansions as extra, lighter clauses (phrases for multi-word
+//! terms), searched in the title, heading-trail and body fields with their own weights.
+
+use std::collections::BTreeMap;
+
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::Term;
+
+use crate::lexicon::{words, Lexicon};
+use crate::schema::Fields;
+
+/// Weights of the query layer; the defaults were tuned on the LiveQA-MedQuAD dev split.
+#[derive(Debug, Clone)]
+pub struct QueryWeights {
+    pub title: f32,
+    pub trail: f32,
+    pub body: f32,
+    /// Weight of a lexicon expansion relative to a word the user typed.
+    pub expansion: f32,
+    /// Extra weight per repetition of a word in the query: `1 + repeat * ln(qtf)`.
+    pub repeat: f32,
+}
+
+impl Default for QueryWeights {
+    fn default() -> Self {
+        QueryWeights {
+            title: 1.5,
+            trail: 1.0,
+            body: 1.0,
+            expansion: 0.5,
+            repeat: 0.5,
+        }
+    }
+}
+
+/// A query ready to run, with the stems it searches for (used for snippets).
+pub struct BuiltQuery {
+    pub query: Box<dyn Query>,
+    /// Stems of the words the user typed, with their weights.
+    pub stems: Vec<(String, f32)>,
+    /// Lexicon terms added, as text (for explanations).
+    pub expansions: Vec<String>,
+}
+
+/// English function words and conversational filler that carry no topic.
+const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anyone",
+    "anything",
+    "are",
+    "as",
+    "ask",
+    "asking",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "dear",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "else",
+    "etc",
+    "ever",
+    "every",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "getting",
+    "give",
+    "go",
+    "going",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "hello",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "hi",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "kindly",
+    "know",
+    "let",
+    "like",
+    "madam",
+    "may",
+    "me",
+    "might",
+    "mine",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "need",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "ok",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "ought",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "please",
+    "really",
+    "regards",
+    "same",
+    "say",
+    "she",
+    "should",
+    "sir",
+    "so",
+    "some",
+    "someone",
+    "something",
+    "such",
+    "tell",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "very",
+    "want",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "yes",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
+
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.binary_search(&word).is_ok()
+}
+
+/// Stems `text` with `analyzer`, in order.
+pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// Builds the query for `text`, or `None` when it has no searchable word.
+pub fn build(
+    text: &str,
+    fields: &Fields,
+    analyzer: &mut TextAnalyzer,
+    lexicon: &Lexicon,
+    weights: &QueryWeights,
+    expand: bool,
+) -> Option<BuiltQuery> {
+    let ws = words(text);
+    let mut qtf: BTreeMap<String, u32> = BTreeMap::new();
+    for w in &ws {
+        if is_stopword(&w.lower) {
+            continue;
+        }
+        for stem in analyze(analyzer, &w.lower) {
+            *qtf.entry(stem).or_default() += 1;
+        }
+    }
+    let stems: Vec<(String, f32)> = qtf
+        .iter()
+        .map(|(s, &n)| (s.clone(), 1.0 + weights.repeat * (n as f32).ln()))
+        .collect();
+
+    let field_weights = [
+        (fields.body, weights.body),
+        (fields.title, weights.title),
+        (fields.trail, weights.trail),
+    ];
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (stem, w) in &stems {
+        for &(field, fw) in &field_weights {
+            clauses.push((Occur::Should, boosted(term_query(field, stem), w * fw)));
+        }
+    }
+
+    let mut expansions = Vec::new();
+    if expand {
+        for found in lexicon.find(&ws) {
+            for alt in &found.alternatives {
+                let alt_stems = analyze(analyzer, &alt.text());
+                if alt_stems.is_empty() || alt_stems.iter().all(|s| qtf.contains_key(s)) {
+                    continue;
+                }
+                expansions.push(alt.text());
+                for &(field, fw) in &field_weights[..2] {
+                    let q: Box<dyn Query> = if alt_stems.len() == 1 {
+                        term_query(field, &alt_stems[0])
+                    } else {
+                        let terms = alt_stems
+                            .iter()
+                            .map(|s| Term::from_field_text(field, s))
+                            .collect();
+                        Box::new(PhraseQuery::new(terms))
+                    };
+                    clauses.push((Occur::Should, boosted(q, weights.expansion * fw)));
+                }
+            }
+        }
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    Some(BuiltQuery {
+        query: Box::new(BooleanQuery::new(clauses)),
+        stems,
+        expansions,
+    })
+}
+
+fn term_query(field: Field, stem: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, stem),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    if (boost - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, boost))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stopwords_are_sorted_for_binary_search() {
+        let mut sorted = STOPWORDS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, STOPWORDS);
+        assert!(is_stopword("please"));
+        assert!(!is_stopword("pain"));
+    }
+}

@@ -1,0 +1,611 @@
+//! MedQuAD question/answer XML (NIH consumer health sites).
+//!
+//! ```xml
+//! <Document id="0000001_1" source="CancerGov" url="https://…">
+//!   <Focus>…</Focus>
+//!   <QAPairs><QAPair pid="1"><Question qid="0000001_1-1" qtype="information">…</Question>
+//!   <Answer>…</Answer></QAPair>…</QAPairs>
+//! </Document>
+//! ```
+//!
+//! One document per file; each answered pair is a section headed by its question, anchored by
+//! its `qid`. A few NINDS files use an older schema (`<doc docid corpus url>`, `<doctitle-focus>`,
+//! `<qaPairs><pair><question><answer>`), read the same way.
+//!
+//! Document ids repeat across MedQuAD's sub-collections (GARD, GHR and MedlinePlus all have a
+//! `0000003`), so the source id is `medquad:{source}_{id}` (e.g. `medquad:GHR_0000003`), which
+//! also matches the `{source}_{id}_Sec{pid}` answer ids of the LiveQA evaluation set.
+
+use evident_core::model::collapse_ws;
+use evident_core::{Audience, DocumentBuilder, Source, SourceKind};
+use quick_xml::events::{BytesStart, Event};
+
+use crate::html::decode_entities;
+use crate::{Confidence, Document, Error, Item, Reader, Result};
+
+const FORMAT: &str = "MedQuAD XML";
+
+pub struct MedQuad;
+
+impl Reader for MedQuad {
+    fn name(&self) -> &'static str {
+        "medquad-xml"
+    }
+
+    fn sniff(&self, item: &Item) -> Confidence {
+        let head = item.head(4096);
+        let current =
+            head.contains("<Document") && (head.contains("<QAPairs") || head.contains("<Focus>"));
+        let older = head.contains("<doc docid")
+            && (head.contains("<qaPairs") || head.contains("<doctitle-focus>"));
+        if current || older {
+            Confidence::Certain
+        } else {
+            Confidence::No
+        }
+    }
+
+    fn read(&self, item: &Item) -> Result<Vec<Document>> {
+        let text = item.text(FORMAT)?;
+        let parsed = parse(text).map_err(|why| Error::malformed(&item.path, FORMAT, why))?;
+        let Some(id) = parsed.id.filter(|s| !s.trim().is_empty()) else {
+            return Err(Error::malformed(
+                &item.path,
+                FORMAT,
+                "no <Document id=…> element",
+            ));
+        };
+        if parsed.pairs.is_empty() {
+            return Err(Error::empty(
+                &item.path,
+                "MedQuAD document has no question/answer pairs",
+            ));
+        }
+        if parsed.pairs.iter().all(|p| p.answer.trim().is_empty()) {
+            return Err(Error::empty(
+                &item.path,
+                "MedQuAD answers are empty (answers withheld for this collection)",
+            ));
+        }
+        let collection = parsed.source.as_deref().map(str::trim).unwrap_or("");
+        let local = if collection.is_empty() {
+            id.trim().to_string()
+        } else {
+            format!("{collection}_{}", id.trim())
+        };
+        let focus = collapse_ws(parsed.focus.as_deref().unwrap_or(""));
+        let mut source = Source::new(
+            format!("medquad:{local}"),
+            if focus.is_empty() {
+                format!("MedQuAD {local}")
+            } else {
+                focus
+            },
+        );
+        source.publisher = publisher(collection);
+        source.url = parsed
+            .url
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty());
+        source.kind = SourceKind::PatientInformation;
+        source.audience = Audience::Patient;
+        source.licence = Some("CC BY 4.0 (MedQuAD)".to_string());
+        source.origin = item.path.clone();
+
+        let mut b = DocumentBuilder::new(source);
+        for pair in &parsed.pairs {
+            if pair.answer.trim().is_empty() {
+                continue;
+            }
+            let question = tidy_question(&pair.question);
+            let heading = if question.is_empty() {
+                pair.qtype.clone().unwrap_or_else(|| "Answer".to_string())
+            } else {
+                question
+            };
+            b.heading(1, &heading);
+            if let Some(qid) = pair.qid.as_deref().filter(|q| !q.trim().is_empty()) {
+                b.anchor(qid.trim());
+            }
+            for block in answer_blocks(&pair.answer) {
+                match block {
+                    AnswerBlock::Paragraph(t) => b.paragraph(&t),
+                    AnswerBlock::Item(t) => b.list_item(&t),
+                };
+            }
+        }
+        Ok(vec![b.finish()])
+    }
+}
+
+/// The organisation behind a MedQuAD sub-collection.
+fn publisher(collection: &str) -> Option<String> {
+    let name = match collection {
+        "" => return None,
+        "CancerGov" => "National Cancer Institute",
+        "GARD" => "Genetic and Rare Diseases Information Center",
+        "GHR" => "Genetics Home Reference (NLM)",
+        "NIDDK" => "National Institute of Diabetes and Digestive and Kidney Diseases",
+        "NINDS" => "National Institute of Neurological Disorders and Stroke",
+        "NIHSeniorHealth" => "NIHSeniorHealth (NIH)",
+        "NHLBI" => "National Heart, Lung, and Blood Institute",
+        "CDC" => "Centers for Disease Control and Prevention",
+        "ADAM" => "A.D.A.M. Medical Encyclopedia (MedlinePlus)",
+        c if c.starts_with("MPlus") => "MedlinePlus (NLM)",
+        other => other,
+    };
+    Some(name.to_string())
+}
+
+/// "What is (are) Gout ?" → "What is (are) Gout?"; "…(AHF)? ?" → "…(AHF)?".
+fn tidy_question(q: &str) -> String {
+    let mut q = collapse_ws(q);
+    while q.ends_with(" ?") {
+        q.truncate(q.len() - 2);
+        q = q.trim_end().to_string();
+        if !q.ends_with('?') {
+            q.push('?');
+        }
+    }
+    q
+}
+
+#[derive(Debug, Default)]
+struct Parsed {
+    id: Option<String>,
+    source: Option<String>,
+    url: Option<String>,
+    focus: Option<String>,
+    pairs: Vec<Pair>,
+}
+
+#[derive(Debug, Default)]
+struct Pair {
+    qid: Option<String>,
+    qtype: Option<String>,
+    question: String,
+    answer: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Focus,
+    Question,
+    Answer,
+}
+
+/// Parses the XML; the error is quick-xml's message (or a truncation) with its position.
+fn parse(text: &str) -> std::result::Result<Parsed, String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut out = Parsed::default();
+    let mut stack: Vec<String> = Vec::new();
+    let mut field: Option<Field> = None;
+    let mut pair: Option<Pair> = None;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            let pos = reader.error_position() as usize;
+            format!("{e} {}", position(text, pos))
+        })?;
+        match event {
+            Event::Start(e) => {
+                let name = local_name(&e);
+                start(&name, &e, &mut out, &mut pair, &mut field);
+                stack.push(name);
+            }
+            Event::Empty(e) => {
+                let name = local_name(&e);
+                start(&name, &e, &mut out, &mut pair, &mut field);
+                end(&name, &mut out, &mut pair, &mut field);
+            }
+            Event::End(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
+                stack.pop();
+                end(&name, &mut out, &mut pair, &mut field);
+            }
+            Event::Text(t) => {
+                let raw = String::from_utf8_lossy(&t);
+                append(&decode_entities(&raw), field, &mut out, &mut pair);
+            }
+            Event::CData(t) => {
+                let raw = String::from_utf8_lossy(&t);
+                append(&raw, field, &mut out, &mut pair);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(format!(
+            "unexpected end of input: <{open}> is not closed {}",
+            position(text, text.len())
+        ));
+    }
+    Ok(out)
+}
+
+/// "at line 12, byte 345".
+pub(crate) fn position(text: &str, byte: usize) -> String {
+    let byte = byte.min(text.len());
+    let line = text.as_bytes()[..byte]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    format!("at line {line}, byte {byte}")
+}
+
+fn local_name(e: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase()
+}
+
+/// An attribute's value with XML (and HTML) entities decoded; None when absent.
+pub(crate) fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.html_attributes()
+        .flatten()
+        .find(|a| {
+            a.key
+                .local_name()
+                .as_ref()
+                .eq_ignore_ascii_case(name.as_bytes())
+        })
+        .map(|a| decode_entities(&String::from_utf8_lossy(&a.value)))
+}
+
+fn start(
+    name: &str,
+    e: &BytesStart<'_>,
+    out: &mut Parsed,
+    pair: &mut Option<Pair>,
+    field: &mut Option<Field>,
+) {
+    match name {
+        "document" | "doc" if out.id.is_none() => {
+            out.id = attr(e, "id").or_else(|| attr(e, "docid"));
+            out.source = attr(e, "source").or_else(|| attr(e, "corpus"));
+            out.url = attr(e, "url");
+        }
+        "focus" | "doctitle-focus" => {
+            out.focus.get_or_insert_with(String::new);
+            *field = Some(Field::Focus);
+        }
+        "qapair" | "pair" => *pair = Some(Pair::default()),
+        "question" => {
+            let p = pair.get_or_insert_with(Pair::default);
+            p.qid = attr(e, "qid");
+            p.qtype = attr(e, "qtype");
+            *field = Some(Field::Question);
+        }
+        "answer" => {
+            pair.get_or_insert_with(Pair::default);
+            *field = Some(Field::Answer);
+        }
+        _ => {}
+    }
+}
+
+fn end(name: &str, out: &mut Parsed, pair: &mut Option<Pair>, field: &mut Option<Field>) {
+    match name {
+        "focus" | "doctitle-focus" | "question" => *field = None,
+        "answer" => {
+            *field = None;
+            // A pair element is optional around question/answer in the older schema.
+            if let Some(p) = pair.take() {
+                out.pairs.push(p);
+            }
+        }
+        "qapair" | "pair" => {
+            if let Some(p) = pair.take() {
+                out.pairs.push(p);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn append(s: &str, field: Option<Field>, out: &mut Parsed, pair: &mut Option<Pair>) {
+    match field {
+        Some(Field::Focus) => out.focus.get_or_insert_with(String::new).push_str(s),
+        Some(Field::Question) => {
+            if let Some(p) = pair.as_mut() {
+                p.question.push_str(s);
+            }
+        }
+        Some(Field::Answer) => {
+            if let Some(p) = pair.as_mut() {
+                p.answer.push_str(s);
+            }
+        }
+        None => {}
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AnswerBlock {
+    Paragraph(String),
+    Item(String),
+}
+
+/// Splits an answer into paragraphs and list items.
+///
+/// Each non-empty line is a paragraph. Bullets are `- ` at the start of a line or after a run of
+/// two or more spaces (MedQuAD flattens lists as `Key Points    - one    - two`). A bullet ends at
+/// the next bullet, or where a run of three or more spaces follows the end of a sentence and
+/// the text goes on with a capital letter (prose after the list).
+fn answer_blocks(answer: &str) -> Vec<AnswerBlock> {
+    let mut out = Vec::new();
+    for line in answer.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let starts = bullet_starts(line);
+        let first = starts.first().copied().unwrap_or(line.len());
+        push_paragraph(&mut out, &line[..first]);
+        for (k, &s) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(line.len());
+            let item = line[s + 1..end].trim();
+            match item_end(item) {
+                Some(cut) => {
+                    push_item(&mut out, &item[..cut]);
+                    push_paragraph(&mut out, &item[cut..]);
+                }
+                None => push_item(&mut out, item),
+            }
+        }
+    }
+    out
+}
+
+fn push_paragraph(out: &mut Vec<AnswerBlock>, s: &str) {
+    let s = collapse_ws(s);
+    if !s.is_empty() {
+        out.push(AnswerBlock::Paragraph(s));
+    }
+}
+
+fn push_item(out: &mut Vec<AnswerBlock>, s: &str) {
+    let s = collapse_ws(s);
+    if !s.is_empty() {
+        out.push(AnswerBlock::Item(s));
+    }
+}
+
+/// Byte offsets of the `-` of each bullet in a trimmed line.
+fn bullet_starts(line: &str) -> Vec<usize> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    for i in 0..b.len() {
+        if b[i] != b'-' || !b.get(i + 1).is_some_and(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let ws_before = b[..i]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+        if i == 0 || ws_before >= 2 {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// Where prose resumes inside a bullet's text: after `.`, `:`, `!`, `?` or `)`, a run of at
+/// least three spaces, then a capital letter or digit.
+fn item_end(item: &str) -> Option<usize> {
+    let b = item.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'.' | b':' | b'!' | b'?' | b')') {
+            let run = b[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_whitespace())
+                .count();
+            let next = b.get(i + 1 + run);
+            if run >= 3 && next.is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+                return Some(i + 1 + run);
+            }
+            i += 1 + run.max(0);
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const GOOD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document id="0000042_1" source="CancerGov" url="https://example.org/widget-syndrome">
+<Focus>Widget Syndrome</Focus>
+<FocusAnnotations><UMLS><CUIs><CUI>C000</CUI></CUIs></UMLS></FocusAnnotations>
+<QAPairs>
+	<QAPair pid="1">
+		<Question qid="0000042_1-1" qtype="information">What is (are) Widget Syndrome ?</Question>
+		<Answer>Key Points
+                    - Widget syndrome is a made-up condition.    - It is used only in tests.     - Nobody has it.
+                
+                    Widget syndrome is a made-up condition.
+                    It was invented for this fixture. It has three forms:          -  Mild widgets.    -  Severe widgets.         Most people have the mild form &amp; recover.</Answer>
+	</QAPair>
+	<QAPair pid="2">
+		<Question qid="0000042_1-2" qtype="treatment">What are the treatments for Widget Syndrome ? ?</Question>
+		<Answer>Rest is advised.
+                
+- drink water  - sleep well</Answer>
+	</QAPair>
+	<QAPair pid="3">
+		<Question qid="0000042_1-3" qtype="outlook">What is the outlook for Widget Syndrome ?</Question>
+		<Answer></Answer>
+	</QAPair>
+</QAPairs>
+</Document>
+"#;
+
+    fn item(path: &str, s: &str) -> Item {
+        Item::new(path, s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn reads_pairs_as_sections() {
+        let it = item("medquad/1_CancerGov_QA/0000042_1.xml", GOOD);
+        assert_eq!(MedQuad.sniff(&it), Confidence::Certain);
+        let docs = MedQuad.read(&it).unwrap();
+        assert_eq!(docs.len(), 1);
+        let doc = &docs[0];
+        let s = &doc.source;
+        assert_eq!(s.id, "medquad:CancerGov_0000042_1");
+        assert_eq!(s.title, "Widget Syndrome");
+        assert_eq!(s.publisher.as_deref(), Some("National Cancer Institute"));
+        assert_eq!(
+            s.url.as_deref(),
+            Some("https://example.org/widget-syndrome")
+        );
+        assert_eq!(s.kind, SourceKind::PatientInformation);
+        assert_eq!(s.audience, Audience::Patient);
+        assert_eq!(s.licence.as_deref(), Some("CC BY 4.0 (MedQuAD)"));
+        assert_eq!(doc.sections.len(), 2);
+        assert_eq!(doc.sections[0].trail, ["What is (are) Widget Syndrome?"]);
+        assert_eq!(doc.sections[0].anchor.as_deref(), Some("0000042_1-1"));
+        assert_eq!(
+            doc.section_text(&doc.sections[0]),
+            "Key Points\n\n\
+             - Widget syndrome is a made-up condition.\n\n\
+             - It is used only in tests.\n\n\
+             - Nobody has it.\n\n\
+             Widget syndrome is a made-up condition.\n\n\
+             It was invented for this fixture. It has three forms:\n\n\
+             - Mild widgets.\n\n\
+             - Severe widgets.\n\n\
+             Most people have the mild form & recover."
+        );
+        assert_eq!(
+            doc.sections[1].trail,
+            ["What are the treatments for Widget Syndrome?"]
+        );
+        assert_eq!(
+            doc.section_text(&doc.sections[1]),
+            "Rest is advised.\n\n- drink water\n\n- sleep well"
+        );
+    }
+
+    #[test]
+    fn publishers_by_collection() {
+        assert_eq!(
+            publisher("MPlusHealthTopics").as_deref(),
+            Some("MedlinePlus (NLM)")
+        );
+        assert_eq!(
+            publisher("GHR").as_deref(),
+            Some("Genetics Home Reference (NLM)")
+        );
+        assert_eq!(publisher("Other").as_deref(), Some("Other"));
+        assert_eq!(publisher(""), None);
+    }
+
+    #[test]
+    fn single_spaced_dashes_stay_prose() {
+        assert_eq!(
+            answer_blocks("Signs include fever - sometimes high - and rash."),
+            [AnswerBlock::Paragraph(
+                "Signs include fever - sometimes high - and rash.".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn withheld_answers_are_empty_with_reason() {
+        let xml = r#"<?xml version="1.0"?>
+<Document id="0000003" source="ADAM" url="https://example.org/a">
+ <!--answers removed-->
+<Focus>Test</Focus>
+<QAPairs><QAPair pid="1"><Question qid="0000003-1" qtype="information">What is Test ?</Question><Answer></Answer></QAPair></QAPairs>
+</Document>"#;
+        let err = MedQuad.read(&item("x/0000003.xml", xml)).unwrap_err();
+        assert!(matches!(err, Error::Empty { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("MedQuAD answers are empty (answers withheld for this collection)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn older_ninds_schema_reads() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<doc docid="0000007" corpus="NINDS" url="https://example.org/n">
+<doctitle-focus>Example Palsy</doctitle-focus>
+<qaPairs>
+<pair pid="1">
+<question qid="0000007-1" qtype="information">what is example palsy ?</question>
+<answer>Example palsy is fictional.  It has no cure.</answer>
+</pair>
+</qaPairs>
+</doc>"#;
+        let it = item("6_NINDS_QA/0000007.xml", xml);
+        assert_eq!(MedQuad.sniff(&it), Confidence::Certain);
+        let doc = &MedQuad.read(&it).unwrap()[0];
+        assert_eq!(doc.source.id, "medquad:NINDS_0000007");
+        assert_eq!(doc.source.title, "Example Palsy");
+        assert_eq!(doc.sections[0].trail, ["what is example palsy?"]);
+        assert_eq!(
+            doc.section_text(&doc.sections[0]),
+            "Example palsy is fictional. It has no cure."
+        );
+    }
+
+    #[test]
+    fn truncated_xml_is_malformed_with_position() {
+        let cut = &GOOD[..GOOD.find("<QAPair pid=\"2\">").unwrap()];
+        let err = MedQuad.read(&item("t.xml", cut)).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Malformed { .. }), "{msg}");
+        assert!(msg.contains("not closed") && msg.contains("line"), "{msg}");
+
+        let cut = &GOOD[..GOOD.find("qtype=\"treatment\"").unwrap()];
+        let err = MedQuad.read(&item("t.xml", cut)).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Malformed { .. }), "{msg}");
+        assert!(msg.contains("MedQuAD XML") && msg.contains("byte"), "{msg}");
+
+        let bad = GOOD.replace("</Question>", "</Questio>");
+        let err = MedQuad.read(&item("t.xml", &bad)).unwrap_err();
+        assert!(matches!(err, Error::Malformed { .. }), "{err}");
+    }
+
+    #[test]
+    fn sniff_ignores_other_xml() {
+        assert_eq!(
+            MedQuad.sniff(&item("a.xml", "<Version><Section SecID=\"1\">")),
+            Confidence::No
+        );
+        assert_eq!(MedQuad.sniff(&item("a.md", "# Document\n")), Confidence::No);
+    }
+
+    proptest! {
+        #[test]
+        fn read_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = MedQuad.read(&Item::new("p.xml", bytes));
+        }
+
+        #[test]
+        fn read_never_panics_on_mangled_fixture(cut in 0usize..2000, junk in "[<>&/ a-z\"=-]{0,8}") {
+            let at = cut.min(GOOD.len());
+            let at = (0..=at).rev().find(|&i| GOOD.is_char_boundary(i)).unwrap_or(0);
+            let s = format!("{}{}{}", &GOOD[..at], junk, &GOOD[at..]);
+            let _ = MedQuad.read(&Item::new("p.xml", s.into_bytes()));
+        }
+
+        #[test]
+        fn answer_blocks_never_panic(s in "\\PC*") {
+            for b in answer_blocks(&s) {
+                match b {
+                    AnswerBlock::Paragraph(t) | AnswerBlock::Item(t) => prop_assert!(!t.is_empty()),
+                }
+            }
+        }
+    }
+}

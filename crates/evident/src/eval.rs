@@ -1,0 +1,243 @@
+//! `evident eval retrieval`: index a benchmark corpus in memory, run its queries, score them.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use evident_core::{DocumentBuilder, Source, SourceKind};
+use evident_index::eval::{evaluate, format_run, parse_qrels, Qrels, Run};
+use evident_index::{Library, QueryWeights, SearchOptions};
+use evident_ingest::{chunk, ChunkOptions};
+use serde_json::Value;
+
+#[derive(Args)]
+pub struct RetrievalArgs {
+    /// Corpus, JSON Lines (optionally .gz): `{id, focus?, question?, text}` records (LiveQA-MedQuAD)
+    /// or `{id, sections: [[heading, text], …]}` records (PubMedQA; the conclusion is left out).
+    #[arg(long)]
+    pub corpus: PathBuf,
+    /// Queries, JSON Lines: `{qid, subject, message}` (query = subject + " " + message) or
+    /// `{qid, question}`.
+    #[arg(long)]
+    pub queries: PathBuf,
+    /// TREC qrels. Without it, each query's `gold` field is its one relevant document.
+    #[arg(long)]
+    pub qrels: Option<PathBuf>,
+    /// Write the ranking as a TREC run file.
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Lowest grade that counts as relevant; default 2 when the qrels are graded above 1
+    /// (LiveQA-MedQuAD), else 1.
+    #[arg(long)]
+    pub rel_threshold: Option<i32>,
+    /// Documents ranked per query.
+    #[arg(long, default_value_t = 100)]
+    pub k: usize,
+    /// Search the words as typed, without lexicon expansion.
+    #[arg(long)]
+    pub no_expand: bool,
+    /// Index whole records instead of ~150-word passages (a record then scores by its best passage).
+    #[arg(long)]
+    pub whole_records: bool,
+    /// Query-layer weights, for tuning: title,trail,body,expansion,repeat.
+    #[arg(long, value_delimiter = ',', num_args = 5)]
+    pub weights: Option<Vec<f32>>,
+}
+
+/// Reads a JSON Lines file, gunzipping `.gz`.
+pub fn read_jsonl(path: &Path) -> Result<Vec<Value>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a JSON object", path.display(), i + 1))?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn id_of(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Builds the evaluation document of one corpus record: the record id is the source id.
+fn record_document(v: &Value) -> Option<evident_core::Document> {
+    let id = id_of(v, "id")?;
+    let mut source = Source::new(id, str_of(v, "focus"));
+    if let Some(sections) = v.get("sections").and_then(Value::as_array) {
+        source.kind = SourceKind::ResearchAbstract;
+        source.title = str_of(v, "title").to_string();
+        let mut b = DocumentBuilder::new(source);
+        for s in sections {
+            let heading = s.get(0).and_then(Value::as_str).unwrap_or("");
+            let text = s.get(1).and_then(Value::as_str).unwrap_or("");
+            b.heading(1, heading);
+            b.paragraph(text);
+        }
+        return Some(b.finish());
+    }
+    let mut b = DocumentBuilder::new(source);
+    b.heading(1, str_of(v, "question"));
+    for para in str_of(v, "text").split("\n\n") {
+        b.paragraph(para);
+    }
+    Some(b.finish())
+}
+
+fn query_text(v: &Value) -> String {
+    if v.get("subject").is_some() || v.get("message").is_some() {
+        format!("{} {}", str_of(v, "subject"), str_of(v, "message"))
+    } else {
+        str_of(v, "question").to_string()
+    }
+}
+
+pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
+    let started = Instant::now();
+    let records = read_jsonl(&args.corpus)?;
+    let queries = read_jsonl(&args.queries)?;
+    let qrels: Qrels = match &args.qrels {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            parse_qrels(&p.display().to_string(), &text)?
+        }
+        None => {
+            let mut q = Qrels::new();
+            for v in &queries {
+                let (Some(qid), Some(gold)) = (id_of(v, "qid"), id_of(v, "gold")) else {
+                    bail!("no --qrels given and the queries have no `gold` field");
+                };
+                q.entry(qid).or_default().insert(gold, 1);
+            }
+            q
+        }
+    };
+    let threshold = args.rel_threshold.unwrap_or_else(|| {
+        let graded = qrels.values().flat_map(|j| j.values()).any(|&g| g > 1);
+        if graded {
+            2
+        } else {
+            1
+        }
+    });
+
+    let lib = Library::in_memory()?;
+    let mut writer = lib.writer(200_000_000)?;
+    let chunk_opts = if args.whole_records {
+        ChunkOptions {
+            target_words: usize::MAX / 4,
+            max_words: usize::MAX / 4,
+            min_words: 0,
+        }
+    } else {
+        ChunkOptions::default()
+    };
+    let mut passages = 0;
+    for v in &records {
+        if let Some(doc) = record_document(v) {
+            let ps = chunk(&doc, &chunk_opts);
+            passages += ps.len();
+            writer.add(&doc, &ps)?;
+        }
+    }
+    writer.commit()?;
+    let indexed = started.elapsed();
+
+    let mut opts = SearchOptions {
+        k: args.k * 4,
+        priors: false,
+        expand: !args.no_expand,
+        snippets: false,
+        ..SearchOptions::default()
+    };
+    if let Some(w) = &args.weights {
+        opts.weights = QueryWeights {
+            title: w[0],
+            trail: w[1],
+            body: w[2],
+            expansion: w[3],
+            repeat: w[4],
+        };
+    }
+    let mut run = Run::new();
+    let mut latencies = Vec::new();
+    for v in &queries {
+        let Some(qid) = id_of(v, "qid") else { continue };
+        let t = Instant::now();
+        let hits = match lib.search(&query_text(v), &opts) {
+            Ok(h) => h,
+            Err(evident_index::Error::EmptyQuery(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        // A record scores by its best passage.
+        let mut best: HashMap<String, f32> = HashMap::new();
+        for h in hits {
+            let e = best.entry(h.passage.source_id).or_insert(f32::MIN);
+            *e = e.max(h.score);
+        }
+        let mut ranked: Vec<(String, f32)> = best.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+        ranked.truncate(args.k);
+        latencies.push(t.elapsed().as_secs_f64() * 1e3);
+        run.insert(qid, ranked);
+    }
+    let m = evaluate(&qrels, &run, threshold);
+    if let Some(path) = &args.run {
+        std::fs::write(path, format_run(&run, "evident-bm25"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "corpus {}: {} records, {passages} passages, indexed in {:.1} s",
+        args.corpus.display(),
+        records.len(),
+        indexed.as_secs_f64()
+    );
+    println!(
+        "queries {}: {} run, {} judged (relevant = grade >= {threshold}); expansion {}",
+        args.queries.display(),
+        run.len(),
+        m.queries,
+        if args.no_expand { "off" } else { "on" }
+    );
+    println!("nDCG@10\t{:.4}", m.ndcg10);
+    println!("R@10\t{:.4}", m.recall10);
+    println!("R@100\t{:.4}", m.recall100);
+    println!("MRR@10\t{:.4}", m.mrr10);
+    println!("judged@10\t{:.4}", m.judged10);
+    if !latencies.is_empty() {
+        println!(
+            "latency ms\tp50 {:.2}\tp95 {:.2}\tp99 {:.2}",
+            pct(0.5),
+            pct(0.95),
+            pct(0.99)
+        );
+    }
+    if let Some(path) = &args.run {
+        println!("run written to {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! `evident library add`: walk paths, read items, chunk, index; progress and a summary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use evident_index::{AddOutcome, Library};
+use evident_ingest::{chunk, ChunkOptions, Document, Item, Passage, WalkOptions};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Args, Clone)]
+pub struct AddArgs {
+    /// Files, folders or archives to add.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Skip items larger than this many megabytes (after decompression).
+    #[arg(long, default_value_t = 32, env = "EVIDENT_MAX_FILE_MB")]
+    pub max_file_mb: u64,
+    /// Memory for the index writer, in megabytes.
+    #[arg(long, default_value_t = 256, env = "EVIDENT_INDEX_HEAP_MB")]
+    pub heap_mb: usize,
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Counts gathered while adding.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub items: u64,
+    pub bytes: u64,
+    pub new: u64,
+    pub replaced: u64,
+    pub unchanged: u64,
+    pub passages: u64,
+    /// (item path, reason)
+    pub skipped: Vec<(String, String)>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn sources(&self) -> u64 {
+        self.new + self.replaced + self.unchanged
+    }
+
+    pub fn passages_per_sec(&self) -> f64 {
+        self.passages as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+pub fn add(data: &Path, args: &AddArgs) -> Result<()> {
+    let lib = crate::open_library(data)?;
+    let report = add_to(&lib, args)?;
+    print_report(&report, &lib)?;
+    Ok(())
+}
+
+/// What the reader thread sends: one item's documents with their passages, or why it was
+/// skipped.
+enum Parsed {
+    Docs {
+        bytes: u64,
+        docs: Vec<(Document, Vec<Passage>)>,
+    },
+    Skipped {
+        path: String,
+        reason: String,
+    },
+}
+
+/// Adds every path to `lib` and commits once at the end, so an interrupted run changes nothing.
+pub fn add_to(lib: &Library, args: &AddArgs) -> Result<Report> {
+    let started = Instant::now();
+    let bar = progress_bar(args.quiet);
+    let mut report = Report::default();
+    let mut writer = lib.writer(args.heap_mb * 1_000_000)?;
+    for path in &args.paths {
+        if !path.exists() {
+            anyhow::bail!("cannot read {}: no such file or folder", path.display());
+        }
+    }
+
+    // Reading and parsing run on their own thread, indexing on this one (tantivy adds its own
+    // threads), so both cores stay busy. The channel is bounded to keep memory flat.
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(64);
+    let paths = args.paths.clone();
+    let walk_opts = WalkOptions {
+        max_item_bytes: args.max_file_mb * 1024 * 1024,
+    };
+    let reader_thread = std::thread::spawn(move || -> Result<()> {
+        let readers = evident_ingest::readers();
+        let chunk_opts = ChunkOptions::default();
+        for path in &paths {
+            let mut visit = |item: evident_ingest::Result<Item>| {
+                let msg = match item {
+                    Err(e) => Parsed::Skipped {
+                        path: error_path(&e),
+                        reason: e.to_string(),
+                    },
+                    Ok(item) => match evident_ingest::read_with(&readers, &item) {
+                        Ok(docs) => Parsed::Docs {
+                            bytes: item.bytes.len() as u64,
+                            docs: docs
+                                .into_iter()
+                                .map(|d| {
+                                    let ps = chunk(&d, &chunk_opts);
+                                    (d, ps)
+                                })
+                                .collect(),
+                        },
+                        Err(e) => Parsed::Skipped {
+                            path: item.path.clone(),
+                            reason: e.to_string(),
+                        },
+                    },
+                };
+                let _ = tx.send(msg);
+            };
+            evident_ingest::walk(path, &walk_opts, &mut visit)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        Ok(())
+    });
+
+    for msg in rx {
+        report.items += 1;
+        match msg {
+            Parsed::Docs { bytes, docs } => {
+                report.bytes += bytes;
+                for (doc, passages) in docs {
+                    match writer.add(&doc, &passages)? {
+                        AddOutcome::New => report.new += 1,
+                        AddOutcome::Replaced => report.replaced += 1,
+                        AddOutcome::Unchanged => report.unchanged += 1,
+                    }
+                    report.passages += passages.len() as u64;
+                }
+            }
+            Parsed::Skipped { path, reason } => report.skipped.push((path, reason)),
+        }
+        if report.items % 64 == 0 {
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{} items, {} sources, {} passages ({:.0}/s), {} skipped",
+                report.items,
+                report.sources(),
+                report.passages,
+                report.passages as f64 / secs,
+                report.skipped.len()
+            ));
+        }
+    }
+    reader_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+    bar.set_message("committing…");
+    writer.commit()?;
+    bar.finish_and_clear();
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn error_path(e: &evident_ingest::Error) -> String {
+    use evident_ingest::Error::*;
+    match e {
+        Unsupported { path, .. }
+        | Malformed { path, .. }
+        | TooLarge { path, .. }
+        | Empty { path, .. }
+        | Io { path, .. } => path.clone(),
+    }
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Prints the summary: sources, passages, rate, and every skipped item with its reason.
+/// Many items skipped for the same reason are grouped, with a few of their paths.
+pub fn print_report(r: &Report, lib: &Library) -> Result<()> {
+    println!(
+        "Read {} items ({:.1} MB) in {:.1} s: {} sources ({} new, {} replaced, {} unchanged), {} passages ({:.0} passages/s).",
+        r.items,
+        r.bytes as f64 / 1e6,
+        r.elapsed.as_secs_f64(),
+        r.sources(),
+        r.new,
+        r.replaced,
+        r.unchanged,
+        r.passages,
+        r.passages_per_sec()
+    );
+    if !r.skipped.is_empty() {
+        println!("Skipped {} items:", r.skipped.len());
+        // Group by the reason without its path, so 4,000 empty MedQuAD files read as one line.
+        let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (path, reason) in &r.skipped {
+            let generic = reason
+                .strip_prefix(path.as_str())
+                .map(|s| s.trim_start_matches(':').trim().to_string())
+                .unwrap_or_else(|| reason.clone());
+            groups.entry(generic).or_default().push(path);
+        }
+        for (reason, paths) in &groups {
+            if paths.len() <= 5 {
+                for p in paths {
+                    println!("  - {p}: {reason}");
+                }
+            } else {
+                println!(
+                    "  - {} items: {reason} (e.g. {})",
+                    paths.len(),
+                    paths[..3].join(", ")
+                );
+            }
+        }
+    }
+    let (sources, passages) = lib.counts()?;
+    println!("The library now holds {sources} sources and {passages} passages.");
+    if let Some(mb) = crate::peak_rss_mb() {
+        println!("Peak memory: {mb:.0} MB.");
+    }
+    Ok(())
+}
