@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 
-const BUILTIN: &str = "hypertension | htn";
+const BUILTIN: &str = include_str!("../lexicon/medical.tsv");
 
 /// One term of a group, as a sequence of lowercase words.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,10 +30,10 @@ pub struct QueryWeights {
 impl Default for QueryWeights {
     fn default() -> Self {
         QueryWeights {
-            title: 1.5,
+            title: 1.0,
             trail: 1.0,
             body: 1.0,
-            expansion: 0.5,
+            expansion: 0.2,
             repeat: 0.5,
         }
     }

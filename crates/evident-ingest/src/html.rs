@@ -394,11 +394,6 @@ const BLOCK: &[&str] = &[
     "img",
 ];
 
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr",
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Paragraph,
@@ -512,7 +507,6 @@ impl Converter {
                 self.sup = Some(String::new());
             }
             _ if BLOCK.contains(&name) => self.flush(),
-            _ if VOID.contains(&name) => {}
             _ => {}
         }
     }

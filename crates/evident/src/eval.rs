@@ -39,11 +39,12 @@ pub struct RetrievalArgs {
     /// Search the words as typed, without lexicon expansion.
     #[arg(long)]
     pub no_expand: bool,
-    /// Index whole records instead of ~150-word passages (a record then scores by its best passage).
+    /// Index ~150-word passages, a record scoring by its best passage, instead of indexing each
+    /// record as one document.
     #[arg(long)]
-    pub whole_records: bool,
+    pub passages: bool,
     /// Query-layer weights, for tuning: title,trail,body,expansion,repeat.
-    #[arg(long, value_delimiter = ',', num_args = 5)]
+    #[arg(long, value_delimiter = ',')]
     pub weights: Option<Vec<f32>>,
 }
 
@@ -82,7 +83,7 @@ fn id_of(v: &Value, key: &str) -> Option<String> {
 }
 
 /// Builds the evaluation document of one corpus record: the record id is the source id.
-fn record_document(v: &Value) -> Option<evident_core::Document> {
+fn record_document(v: &Value, whole: bool) -> Option<evident_core::Document> {
     let id = id_of(v, "id")?;
     let mut source = Source::new(id, str_of(v, "focus"));
     if let Some(sections) = v.get("sections").and_then(Value::as_array) {
@@ -92,8 +93,13 @@ fn record_document(v: &Value) -> Option<evident_core::Document> {
         for s in sections {
             let heading = s.get(0).and_then(Value::as_str).unwrap_or("");
             let text = s.get(1).and_then(Value::as_str).unwrap_or("");
-            b.heading(1, heading);
-            b.paragraph(text);
+            if whole {
+                // One section, so the abstract is scored as one document.
+                b.paragraph(&format!("{heading}: {text}"));
+            } else {
+                b.heading(1, heading);
+                b.paragraph(text);
+            }
         }
         return Some(b.finish());
     }
@@ -145,7 +151,7 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
 
     let lib = Library::in_memory()?;
     let mut writer = lib.writer(200_000_000)?;
-    let chunk_opts = if args.whole_records {
+    let chunk_opts = if !args.passages {
         ChunkOptions {
             target_words: usize::MAX / 4,
             max_words: usize::MAX / 4,
@@ -156,7 +162,7 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
     };
     let mut passages = 0;
     for v in &records {
-        if let Some(doc) = record_document(v) {
+        if let Some(doc) = record_document(v, !args.passages) {
             let ps = chunk(&doc, &chunk_opts);
             passages += ps.len();
             writer.add(&doc, &ps)?;
@@ -173,6 +179,9 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
         ..SearchOptions::default()
     };
     if let Some(w) = &args.weights {
+        if w.len() != 5 {
+            bail!("--weights takes 5 numbers: title,trail,body,expansion,repeat");
+        }
         opts.weights = QueryWeights {
             title: w[0],
             trail: w[1],

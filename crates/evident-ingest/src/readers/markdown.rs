@@ -645,12 +645,22 @@ fn inline_into(chars: &[char], out: &mut String) {
                         inline_into(&chars[s..e], out);
                         i = end;
                     }
+                    // A `[` never closed opens a link whose text runs over several paragraphs
+                    // (cards on cancer.gov pages): drop it, as its `](url)` end is dropped below.
+                    None if matching(chars, i, '[', ']').is_none() => i += 1,
                     None => {
                         out.push('[');
                         i += 1;
                     }
                 }
             }
+            ']' if chars.get(i + 1) == Some(&'(') => match matching(chars, i + 1, '(', ')') {
+                Some(end) if !chars[i + 2..end - 1].iter().any(|c| c.is_whitespace()) => i = end,
+                _ => {
+                    out.push(']');
+                    i += 1;
+                }
+            },
             '<' => match angle(chars, i) {
                 Some((end, keep)) => {
                     match keep {
@@ -683,7 +693,12 @@ fn inline_into(chars: &[char], out: &mut String) {
                     && prev.is_none_or(|x| !x.is_alphanumeric());
                 let closes = prev.is_some_and(|x| !x.is_whitespace())
                     && next.is_none_or(|x| !x.is_alphanumeric());
-                let strip = (opens || closes) && (c != '~' || run >= 2);
+                // `**` also works inside words (`**Bold**text`), single `*` and `_` do not.
+                let intraword = c == '*'
+                    && run >= 2
+                    && prev.is_some_and(|x| !x.is_whitespace())
+                    && next.is_some_and(|x| !x.is_whitespace());
+                let strip = (opens || closes || intraword) && (c != '~' || run >= 2);
                 if !strip {
                     out.extend(std::iter::repeat_n(c, run));
                 }
@@ -918,7 +933,7 @@ mod tests {
                 (
                     "Widget Cancer Treatment (PDQ®)–Health Professional Version > General Information"
                         .into(),
-                    "Some text here & there.1".into()
+                    "Some text here & there.[1]".into()
                 ),
             ]
         );
@@ -981,6 +996,12 @@ mod tests {
         assert_eq!(inline("p <0.05 and <em>x</em>"), "p <0.05 and x");
         assert_eq!(inline("~~gone~~ ~5 mg \\*lit\\*"), "gone ~5 mg *lit*");
         assert_eq!(inline("note[^1] [sic]"), "note [sic]");
+        assert_eq!(inline("**Whole body**treats 2*3"), "Whole bodytreats 2*3");
+        assert_eq!(inline("[![img](/i.jpg)"), "");
+        assert_eq!(
+            inline("card text.](/news/x) [a] b](c d)"),
+            "card text. [a] b](c d)"
+        );
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //!
 //! One document per file; each answered pair is a section headed by its question, anchored by
 //! its `qid`. A few NINDS files use an older schema (`<doc docid corpus url>`, `<doctitle-focus>`,
-//! `<qaPairs><pair><question><answer>`), read the same way.
+//! `<qaPairs><pair><question><answer>`) and one CDC file a `<DiseaseFile fid …>` root; both are
+//! read the same way.
 //!
 //! Document ids repeat across MedQuAD's sub-collections (GARD, GHR and MedlinePlus all have a
 //! `0000003`), so the source id is `medquad:{source}_{id}` (e.g. `medquad:GHR_0000003`), which
-//! also matches the `{source}_{id}_Sec{pid}` answer ids of the LiveQA evaluation set.
+//! also matches the `{source}_{id}_Sec{pid}` answer ids of the LiveQA evaluation set. Where
+//! several files share one id (`0000013_2.xml`, `0000013_2_1.xml`), the file stem is used.
 
 use evident_core::model::collapse_ws;
 use evident_core::{Audience, DocumentBuilder, Source, SourceKind};
@@ -34,8 +36,8 @@ impl Reader for MedQuad {
 
     fn sniff(&self, item: &Item) -> Confidence {
         let head = item.head(4096);
-        let current =
-            head.contains("<Document") && (head.contains("<QAPairs") || head.contains("<Focus>"));
+        let current = (head.contains("<Document") || head.contains("<DiseaseFile"))
+            && (head.contains("<QAPairs") || head.contains("<Focus>"));
         let older = head.contains("<doc docid")
             && (head.contains("<qaPairs") || head.contains("<doctitle-focus>"));
         if current || older {
@@ -68,10 +70,19 @@ impl Reader for MedQuad {
             ));
         }
         let collection = parsed.source.as_deref().map(str::trim).unwrap_or("");
-        let local = if collection.is_empty() {
-            id.trim().to_string()
+        // A few CancerGov files share one Document id (`0000013_2.xml`, `0000013_2_1.xml`, …):
+        // the file stem, when it extends the id, tells them apart.
+        let id = id.trim();
+        let stem = item.stem();
+        let local_id = if stem.starts_with(id) && stem.len() > id.len() {
+            stem
         } else {
-            format!("{collection}_{}", id.trim())
+            id
+        };
+        let local = if collection.is_empty() {
+            local_id.to_string()
+        } else {
+            format!("{collection}_{local_id}")
         };
         let focus = collapse_ws(parsed.focus.as_deref().unwrap_or(""));
         let mut source = Source::new(
@@ -259,8 +270,10 @@ fn start(
     field: &mut Option<Field>,
 ) {
     match name {
-        "document" | "doc" if out.id.is_none() => {
-            out.id = attr(e, "id").or_else(|| attr(e, "docid"));
+        "document" | "doc" | "diseasefile" if out.id.is_none() => {
+            out.id = attr(e, "id")
+                .or_else(|| attr(e, "docid"))
+                .or_else(|| attr(e, "fid"));
             out.source = attr(e, "source").or_else(|| attr(e, "corpus"));
             out.url = attr(e, "url");
         }
@@ -329,8 +342,8 @@ enum AnswerBlock {
 ///
 /// Each non-empty line is a paragraph. Bullets are `- ` at the start of a line or after a run of
 /// two or more spaces (MedQuAD flattens lists as `Key Points    - one    - two`). A bullet ends at
-/// the next bullet, or where a run of three or more spaces follows the end of a sentence and
-/// the text goes on with a capital letter (prose after the list).
+/// the next bullet, or where a run of three or more spaces is followed by a capital letter or a
+/// digit (prose after the list).
 fn answer_blocks(answer: &str) -> Vec<AnswerBlock> {
     let mut out = Vec::new();
     for line in answer.lines() {
@@ -390,25 +403,20 @@ fn bullet_starts(line: &str) -> Vec<usize> {
     out
 }
 
-/// Where prose resumes inside a bullet's text: after `.`, `:`, `!`, `?` or `)`, a run of at
-/// least three spaces, then a capital letter or digit.
+/// Where prose resumes inside a bullet's text: a run of at least three spaces followed by a
+/// capital letter or digit (`- Weight loss    Tests that examine …`).
 fn item_end(item: &str) -> Option<usize> {
     let b = item.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'.' | b':' | b'!' | b'?' | b')') {
-            let run = b[i + 1..]
-                .iter()
-                .take_while(|c| c.is_ascii_whitespace())
-                .count();
-            let next = b.get(i + 1 + run);
-            if run >= 3 && next.is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-                return Some(i + 1 + run);
-            }
-            i += 1 + run.max(0);
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_whitespace() {
+            run += 1;
             continue;
         }
-        i += 1;
+        if run >= 3 && (c.is_ascii_uppercase() || c.is_ascii_digit()) {
+            return Some(i);
+        }
+        run = 0;
     }
     None
 }
@@ -435,7 +443,7 @@ mod tests {
 		<Question qid="0000042_1-2" qtype="treatment">What are the treatments for Widget Syndrome ? ?</Question>
 		<Answer>Rest is advised.
                 
-- drink water  - sleep well</Answer>
+- drink water  - sleep well    Most people recover in a week.</Answer>
 	</QAPair>
 	<QAPair pid="3">
 		<Question qid="0000042_1-3" qtype="outlook">What is the outlook for Widget Syndrome ?</Question>
@@ -488,8 +496,16 @@ mod tests {
         );
         assert_eq!(
             doc.section_text(&doc.sections[1]),
-            "Rest is advised.\n\n- drink water\n\n- sleep well"
+            "Rest is advised.\n\n- drink water\n\n- sleep well\n\nMost people recover in a week."
         );
+    }
+
+    #[test]
+    fn files_sharing_a_document_id_get_distinct_ids() {
+        let doc = &MedQuad.read(&item("q/0000042_1_3.xml", GOOD)).unwrap()[0];
+        assert_eq!(doc.source.id, "medquad:CancerGov_0000042_1_3");
+        let doc = &MedQuad.read(&item("renamed.xml", GOOD)).unwrap()[0];
+        assert_eq!(doc.source.id, "medquad:CancerGov_0000042_1");
     }
 
     #[test]
@@ -555,6 +571,18 @@ mod tests {
             doc.section_text(&doc.sections[0]),
             "Example palsy is fictional. It has no cure."
         );
+    }
+
+    #[test]
+    fn disease_file_root_reads() {
+        let xml = GOOD
+            .replace("<Document id=", "<DiseaseFile fid=")
+            .replace("</Document>", "</DiseaseFile>");
+        let it = item("9_CDC_QA/0000042_1.xml", &xml);
+        assert_eq!(MedQuad.sniff(&it), Confidence::Certain);
+        let doc = &MedQuad.read(&it).unwrap()[0];
+        assert_eq!(doc.source.id, "medquad:CancerGov_0000042_1");
+        assert_eq!(doc.sections.len(), 2);
     }
 
     #[test]
