@@ -1,0 +1,191 @@
+use std::fs;
+
+use crate::{evident, ok, stderr, stdout, topic};
+
+#[test]
+fn add_list_search_remove_and_replace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let docs = tmp.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("gout.md"),
+        topic(
+            "t-gout",
+            "Gout",
+            "Allopurinol is started at 100 mg daily or less.",
+        ),
+    )
+    .unwrap();
+    fs::write(
+        docs.join("htn.md"),
+        topic(
+            "t-htn",
+            "Hypertension",
+            "Thiazide diuretics are a first-line option.",
+        ),
+    )
+    .unwrap();
+    // Bad items next to the good ones.
+    fs::write(
+        docs.join("broken.pdf"),
+        b"%PDF-1.7\n garbage without objects",
+    )
+    .unwrap();
+    fs::write(
+        docs.join("cut.xml"),
+        "<Document id=\"1\"><Focus>X</Focus><QAPairs><QAPair",
+    )
+    .unwrap();
+    fs::write(
+        docs.join("blob.bin"),
+        [0u8, 159, 146, 150, 0, 1, 2, 3, 0, 0],
+    )
+    .unwrap();
+
+    let out = ok(
+        &data,
+        &["library", "add", docs.to_str().unwrap(), "--quiet"],
+    );
+    assert!(out.contains("2 sources (2 new"), "{out}");
+    assert!(out.contains("Skipped 3 items"), "{out}");
+    for bad in ["broken.pdf", "cut.xml", "blob.bin"] {
+        assert!(out.contains(bad), "{bad} not named in:\n{out}");
+    }
+    assert!(out.contains("binary content"), "{out}");
+
+    let list = ok(&data, &["library", "list", "--json"]);
+    let ids: Vec<String> = list
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["source"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["t-gout", "t-htn"]);
+
+    // "HTN" is expanded by the lexicon; the JSON carries source, trail, score and snippet.
+    let json = ok(&data, &["search", "HTN water pill", "--json", "--k", "1"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let hit = &v["hits"][0];
+    assert_eq!(hit["source"]["id"], "t-htn");
+    assert_eq!(hit["passage"]["trail"][1], "Treatment");
+    assert!(hit["score"].as_f64().unwrap() > 0.0);
+    assert!(hit["snippet"].as_str().unwrap().contains("Thiazide"));
+
+    // Re-adding an edited file replaces it: no duplicates, new text found, old text gone.
+    fs::write(
+        docs.join("gout.md"),
+        topic(
+            "t-gout",
+            "Gout",
+            "Febuxostat is an alternative urate-lowering drug.",
+        ),
+    )
+    .unwrap();
+    let out = ok(
+        &data,
+        &[
+            "library",
+            "add",
+            docs.join("gout.md").to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(out.contains("1 replaced"), "{out}");
+    assert!(out.contains("2 sources and"), "{out}");
+    let text = ok(&data, &["search", "allopurinol"]);
+    assert!(!text.contains("t-gout"), "{text}");
+    let text = ok(&data, &["search", "febuxostat"]);
+    assert!(text.contains("t-gout#0"), "{text}");
+
+    ok(&data, &["library", "remove", "t-gout"]);
+    let list = ok(&data, &["library", "list"]);
+    assert!(!list.contains("t-gout") && list.contains("t-htn"), "{list}");
+}
+
+#[test]
+fn user_mistakes_get_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    let o = evident(data, &["library", "remove", "no-such-id"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no source with id \"no-such-id\""),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = evident(data, &["library", "add", "/no/such/path"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("/no/such/path"), "{}", stderr(&o));
+
+    let o = evident(data, &["search", "the and of"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no searchable words"), "{}", stderr(&o));
+
+    let empty = ok(data, &["library", "list"]);
+    assert!(empty.contains("is empty"), "{empty}");
+}
+
+#[test]
+fn demo_indexes_the_starter_library_and_finds_the_example_topic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(tmp.path(), &["demo"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Read "))
+        .unwrap_or_default();
+    let sources: usize = line
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        sources >= 25,
+        "starter library has only {sources} topics:\n{out}"
+    );
+    assert!(
+        !out.contains("Skipped"),
+        "a starter topic failed to read:\n{out}"
+    );
+    let first = out
+        .split("=== What is the treatment for necrotizing autoimmune myopathy?")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("1.")))
+        .unwrap_or_default();
+    assert!(first.contains("Necrotizing autoimmune myopathy"), "{out}");
+    // Running it again changes nothing.
+    let again = ok(tmp.path(), &["demo", "gout flare"]);
+    assert!(again.contains("unchanged)"), "{again}");
+    assert!(stdout(&evident(tmp.path(), &["library", "list"])).contains("evident-gout"));
+}
+
+#[test]
+fn every_starter_topic_is_marked_not_reviewed_and_has_references() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../library");
+    let mut n = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        n += 1;
+        let text = fs::read_to_string(&path).unwrap();
+        let front = text.split("---").nth(1).unwrap_or_default();
+        assert!(
+            front.contains("review_status: not reviewed"),
+            "{}",
+            path.display()
+        );
+        assert!(
+            front.contains("references:") && front.contains("url:"),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(n >= 25, "only {n} topics");
+}

@@ -1,0 +1,43 @@
+//! End-to-end tests of the `evident` binary: each runs it as a child process on a fresh data dir.
+
+mod cli;
+mod crash;
+mod shared;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn evident(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("EVIDENT_DATA")
+        .output()
+        .expect("the evident binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and asserts success, returning stdout.
+pub fn ok(data: &Path, args: &[&str]) -> String {
+    let o = evident(data, args);
+    assert!(
+        o.status.success(),
+        "evident {args:?} failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// A Markdown topic with front matter.
+pub fn topic(id: &str, title: &str, body: &str) -> String {
+    format!("---\nid: {id}\ntitle: \"{title}\"\nkind: guideline\nyear: 2024\n---\n\n# {title}\n\n## Treatment\n\n{body}\n")
+}

@@ -1,0 +1,79 @@
+//! Ingests the four shared corpora through the CLI when `../shared/data` is present.
+
+use std::path::PathBuf;
+
+use crate::ok;
+
+fn shared_corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/corpus");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: ../shared/data not found");
+        None
+    }
+}
+
+#[test]
+fn library_add_ingests_all_four_shared_corpora() {
+    let Some(corpus) = shared_corpus() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        "medquad-xml.tar.gz",
+        "nci-cancergov-md.tar.xz",
+        "uspstf-2024-05-02.json",
+        "ngc-federal-summaries.tar.xz",
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| corpus.join(f).display().to_string())
+        .collect();
+    let mut args = vec!["library", "add", "--quiet"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = ok(tmp.path(), &args);
+    eprintln!("{out}");
+    // Every skipped item is named with a reason; only empty MedQuAD answers and the NCI
+    // archive's manifest are expected.
+    for line in out.lines().filter(|l| l.starts_with("  - ")) {
+        assert!(
+            line.contains("MedQuAD") || line.contains("manifest.json"),
+            "unexpected skip: {line}"
+        );
+    }
+    let list = ok(tmp.path(), &["library", "list", "--json"]);
+    let ids: Vec<String> = list
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["source"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let count = |prefix: &str| ids.iter().filter(|id| id.starts_with(prefix)).count();
+    assert!(
+        count("medquad:") > 5000,
+        "{} MedQuAD sources",
+        count("medquad:")
+    );
+    assert!(count("nci:") >= 1400, "{} NCI sources", count("nci:"));
+    assert_eq!(count("uspstf:"), 90);
+    assert_eq!(count("ngc:"), 106);
+
+    // Guideline-level questions find the right corpus.
+    let hits = ok(
+        tmp.path(),
+        &[
+            "search",
+            "screening for hepatitis C in adults",
+            "--json",
+            "--k",
+            "3",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&hits).unwrap();
+    let top = v["hits"][0]["source"]["id"].as_str().unwrap();
+    assert!(top.starts_with("uspstf:"), "top hit {top}");
+}
