@@ -94,7 +94,7 @@ fn readding_replaces_and_unchanged_is_skipped() {
 fn the_same_source_twice_in_one_batch_is_stored_once() {
     let lib = Library::in_memory().unwrap();
     let mut second = nam();
-    second.text.push_str(" ");
+    second.text.push(' ');
     let mut w = lib.writer(30_000_000).unwrap();
     w.add(&nam(), &passages(&nam())).unwrap();
     w.add(&second, &passages(&second)).unwrap();
