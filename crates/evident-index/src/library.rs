@@ -317,6 +317,17 @@ impl Library {
         Ok((passage, meta.source))
     }
 
+    fn build_query(
+        &self,
+        analyzer: &mut TextAnalyzer,
+        text: &str,
+        weights: &QueryWeights,
+        expand: bool,
+    ) -> Result<query::BuiltQuery> {
+        query::build(text, &self.fields, analyzer, self.lexicon, weights, expand)
+            .ok_or_else(|| Error::EmptyQuery(text.to_string()))
+    }
+
     fn analyzer(&self) -> Result<TextAnalyzer> {
         Ok(self.index.tokenizer_for_field(self.fields.body)?)
     }
@@ -324,15 +335,7 @@ impl Library {
     /// The ranked passages for `text`.
     pub fn search(&self, text: &str, opts: &SearchOptions) -> Result<Vec<Hit>> {
         let mut analyzer = self.analyzer()?;
-        let built = query::build(
-            text,
-            &self.fields,
-            &mut analyzer,
-            self.lexicon,
-            &opts.weights,
-            opts.expand,
-        )
-        .ok_or_else(|| Error::EmptyQuery(text.to_string()))?;
+        let built = self.build_query(&mut analyzer, text, &opts.weights, opts.expand)?;
         let searcher = self.reader.searcher();
         // Priors can lift a passage a few places, so rank a wider pool before re-ordering.
         let pool = if opts.priors {
@@ -372,15 +375,7 @@ impl Library {
     /// Explains how a query is expanded: (stems, lexicon additions).
     pub fn explain(&self, text: &str) -> Result<(Vec<String>, Vec<String>)> {
         let mut analyzer = self.analyzer()?;
-        let built = query::build(
-            text,
-            &self.fields,
-            &mut analyzer,
-            self.lexicon,
-            &QueryWeights::default(),
-            true,
-        )
-        .ok_or_else(|| Error::EmptyQuery(text.to_string()))?;
+        let built = self.build_query(&mut analyzer, text, &QueryWeights::default(), true)?;
         Ok((
             built.stems.into_iter().map(|(s, _)| s).collect(),
             built.expansions,

@@ -57,9 +57,18 @@ impl Reader for PlainText {
             .peek()
             .map(|l| l.trim().to_string())
             .unwrap_or_default();
-        let first_is_title = !first.is_empty() && first.chars().count() <= MAX_TITLE_CHARS;
+        // A one-line file is all body: its line is its title and its text.
+        let has_body = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .nth(1)
+            .is_some();
+        let first_is_title =
+            has_body && !first.is_empty() && first.chars().count() <= MAX_TITLE_CHARS;
         let title = if first_is_title {
             lines.next();
+            first
+        } else if !has_body && !first.is_empty() && first.chars().count() <= MAX_TITLE_CHARS {
             first
         } else {
             item.stem().to_string()
@@ -208,5 +217,16 @@ mod tests {
         assert_eq!(yes("a.xml", b"<x/>"), Confidence::No);
         assert_eq!(yes("a.txt", b""), Confidence::No);
         assert!(PlainText.read(&Item::new("a.bin", vec![0, 1, 2])).is_err());
+    }
+
+    #[test]
+    fn a_one_line_file_is_indexed_as_its_own_text() {
+        let item = Item::new(
+            "note.txt",
+            b"Check potassium after starting spironolactone.\n".to_vec(),
+        );
+        let docs = PlainText.read(&item).unwrap();
+        assert_eq!(docs[0].sections.len(), 1);
+        assert!(docs[0].text.contains("potassium"));
     }
 }

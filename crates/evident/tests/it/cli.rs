@@ -1,6 +1,6 @@
 use std::fs;
 
-use crate::{evident, ok, stderr, stdout, topic};
+use crate::{evident, listed_ids, ok, stderr, stdout, topic};
 
 #[test]
 fn add_list_search_remove_and_replace() {
@@ -42,28 +42,25 @@ fn add_list_search_remove_and_replace() {
         [0u8, 159, 146, 150, 0, 1, 2, 3, 0, 0],
     )
     .unwrap();
+    // 50 MB, over the 32 MB default limit per item; sparse, so the test stays cheap.
+    fs::File::create(docs.join("huge.txt"))
+        .unwrap()
+        .set_len(50 * 1024 * 1024)
+        .unwrap();
 
     let out = ok(
         &data,
         &["library", "add", docs.to_str().unwrap(), "--quiet"],
     );
     assert!(out.contains("2 sources (2 new"), "{out}");
-    assert!(out.contains("Skipped 3 items"), "{out}");
-    for bad in ["broken.pdf", "cut.xml", "blob.bin"] {
+    assert!(out.contains("Skipped 4 items"), "{out}");
+    for bad in ["broken.pdf", "cut.xml", "blob.bin", "huge.txt"] {
         assert!(out.contains(bad), "{bad} not named in:\n{out}");
     }
     assert!(out.contains("binary content"), "{out}");
+    assert!(out.contains("over the 32 MB limit"), "{out}");
 
-    let list = ok(&data, &["library", "list", "--json"]);
-    let ids: Vec<String> = list
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["source"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = listed_ids(&data);
     assert_eq!(ids, ["t-gout", "t-htn"]);
 
     // "HTN" is expanded by the lexicon; the JSON carries source, trail, score and snippet.

@@ -41,3 +41,14 @@ pub fn ok(data: &Path, args: &[&str]) -> String {
 pub fn topic(id: &str, title: &str, body: &str) -> String {
     format!("---\nid: {id}\ntitle: \"{title}\"\nkind: guideline\nyear: 2024\n---\n\n# {title}\n\n## Treatment\n\n{body}\n")
 }
+
+/// The source ids `evident library list --json` prints, in order.
+pub fn listed_ids(data: &Path) -> Vec<String> {
+    ok(data, &["library", "list", "--json"])
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("list --json prints JSON");
+            v["source"]["id"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}

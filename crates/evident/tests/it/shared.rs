@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::ok;
+use crate::{listed_ids, ok};
 
 fn shared_corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/corpus");
@@ -42,16 +42,7 @@ fn library_add_ingests_all_four_shared_corpora() {
             "unexpected skip: {line}"
         );
     }
-    let list = ok(tmp.path(), &["library", "list", "--json"]);
-    let ids: Vec<String> = list
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["source"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = listed_ids(tmp.path());
     let count = |prefix: &str| ids.iter().filter(|id| id.starts_with(prefix)).count();
     assert!(
         count("medquad:") > 5000,
