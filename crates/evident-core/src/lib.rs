@@ -17,10 +17,15 @@
 //! assert_eq!(evident_core::text::split_sentences(doc.section_text(&doc.sections[0])).len(), 2);
 //! ```
 
+pub mod answer;
 pub mod error;
 pub mod model;
 pub mod text;
 
+pub use answer::{
+    Answer, AnswerSection, Citation, Qualifier, QuestionAnalysis, QuestionKind, Statement,
+    VerifyError, ANSWER_SCHEMA_VERSION,
+};
 pub use error::{Error, Result};
 pub use model::{
     Audience, Document, DocumentBuilder, Passage, Reference, Section, Source, SourceKind,

@@ -178,6 +178,36 @@ pub fn normalize_for_match(text: &str) -> String {
     out
 }
 
+/// Removes bracketed reference numbers such as "[2]", "[2-4]" or "[3,5]" that sources put
+/// after claims (they would read as our own citation numbers), and folds the space they leave.
+pub fn strip_reference_markers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let close = after.find(']');
+        let is_marker = close.is_some_and(|c| {
+            let inner = &after[..c];
+            inner.chars().any(|ch| ch.is_ascii_digit())
+                && inner
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || matches!(ch, ',' | '-' | '–' | ' '))
+        });
+        match (is_marker, close) {
+            (true, Some(c)) => {
+                out.push_str(rest[..open].trim_end_matches(' '));
+                rest = &after[c + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..open + 1]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Cuts `text` to at most `max_chars` characters at a word boundary, adding "…" when cut.
 pub fn truncate_words(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
@@ -279,6 +309,17 @@ mod tests {
             split("1. Take aspirin. 2. Rest."),
             ["1. Take aspirin.", "2. Rest."]
         );
+    }
+
+    #[test]
+    fn reference_markers_are_removed() {
+        assert_eq!(
+            strip_reference_markers(
+                "given daily for 5 days.[2-4] However [see Table 1], rituximab [4] works."
+            ),
+            "given daily for 5 days. However [see Table 1], rituximab works."
+        );
+        assert_eq!(strip_reference_markers("a [b] [12,13]"), "a [b]");
     }
 
     #[test]

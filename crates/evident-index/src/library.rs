@@ -372,6 +372,72 @@ impl Library {
         Ok(hits)
     }
 
+    /// Number of passages whose body holds `stem` (an already-analysed term), and the number of
+    /// passages in all: the ingredients of an IDF weight.
+    pub fn doc_freq(&self, stem: &str) -> Result<(u64, u64)> {
+        let searcher = self.reader.searcher();
+        let df = searcher.doc_freq(&Term::from_field_text(self.fields.body, stem))?;
+        Ok((df, searcher.num_docs()))
+    }
+
+    /// Stems `text` with the index's analyzer.
+    pub fn stems(&self, text: &str) -> Result<Vec<String>> {
+        let mut analyzer = self.analyzer()?;
+        Ok(query::analyze(&mut analyzer, text))
+    }
+
+    /// Whether `word` (or a word one edit away from it, a likely typo) occurs anywhere in the
+    /// library's titles or text.
+    pub fn knows_word(&self, word: &str) -> Result<bool> {
+        let searcher = self.reader.searcher();
+        for stem in self.stems(word)? {
+            for field in [self.fields.body, self.fields.title] {
+                let term = Term::from_field_text(field, &stem);
+                if searcher.doc_freq(&term)? > 0 {
+                    return Ok(true);
+                }
+                if stem.chars().count() >= 5 {
+                    let fuzzy = tantivy::query::FuzzyTermQuery::new(term, 1, true);
+                    if searcher
+                        .search(&fuzzy, &TopDocs::with_limit(1))?
+                        .first()
+                        .is_some()
+                    {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether the words of `phrase` occur next to each other in some passage body or title.
+    pub fn knows_phrase(&self, phrase: &str) -> Result<bool> {
+        let stems = self.stems(phrase)?;
+        if stems.len() < 2 {
+            return match stems.first() {
+                Some(s) => self.knows_word(s),
+                None => Ok(true),
+            };
+        }
+        let searcher = self.reader.searcher();
+        for field in [self.fields.body, self.fields.title] {
+            let terms = stems
+                .iter()
+                .map(|s| Term::from_field_text(field, s))
+                .collect();
+            let q = tantivy::query::PhraseQuery::new(terms);
+            if searcher
+                .search(&q, &TopDocs::with_limit(1))?
+                .first()
+                .is_some()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Explains how a query is expanded: (stems, lexicon additions).
     pub fn explain(&self, text: &str) -> Result<(Vec<String>, Vec<String>)> {
         let mut analyzer = self.analyzer()?;

@@ -28,22 +28,29 @@ pub struct BenchArgs {
 
 const SHARED: &str = "../shared/data";
 
-pub fn run(args: &BenchArgs) -> Result<()> {
-    let mut paths = args.paths.clone();
-    if paths.is_empty() {
-        let corpus = Path::new(SHARED).join("corpus");
-        if !corpus.is_dir() {
-            bail!("no paths given and {} not found", corpus.display());
-        }
-        for name in [
-            "medquad-xml.tar.gz",
-            "nci-cancergov-md.tar.xz",
-            "uspstf-2024-05-02.json",
-            "ngc-federal-summaries.tar.xz",
-        ] {
-            paths.push(corpus.join(name));
-        }
+/// The four shared corpora, read from `../shared/data/corpus`.
+pub fn shared_corpus_paths() -> Result<Vec<PathBuf>> {
+    let corpus = Path::new(SHARED).join("corpus");
+    if !corpus.is_dir() {
+        bail!("no paths given and {} not found", corpus.display());
     }
+    Ok([
+        "medquad-xml.tar.gz",
+        "nci-cancergov-md.tar.xz",
+        "uspstf-2024-05-02.json",
+        "ngc-federal-summaries.tar.xz",
+    ]
+    .iter()
+    .map(|name| corpus.join(name))
+    .collect())
+}
+
+pub fn run(args: &BenchArgs) -> Result<()> {
+    let paths = if args.paths.is_empty() {
+        shared_corpus_paths()?
+    } else {
+        args.paths.clone()
+    };
     let mut query_files = args.queries.clone();
     if query_files.is_empty() {
         for q in [

@@ -1,6 +1,8 @@
 //! `evident`: the command line. Wiring, configuration and progress bars; the work is done by
 //! the library crates.
 
+mod answers_eval;
+mod ask;
 mod bench;
 mod demo;
 mod eval;
@@ -35,6 +37,8 @@ enum Command {
     Library(LibraryCommand),
     /// Search the library for passages.
     Search(SearchArgs),
+    /// Answer a question with a sectioned article whose every statement cites its source.
+    Ask(ask::AskArgs),
     /// Index the bundled starter library and search it with example questions.
     Demo(demo::DemoArgs),
     /// Measure retrieval quality on a benchmark.
@@ -65,6 +69,8 @@ enum LibraryCommand {
 enum EvalCommand {
     /// nDCG@10, Recall@10/100 and MRR@10 of BM25 + the query layer on a TREC-style benchmark.
     Retrieval(eval::RetrievalArgs),
+    /// Answer quality: coverage of must-have facts, abstentions, length, latency, reading grade.
+    Answers(answers_eval::AnswersArgs),
 }
 
 #[derive(Args)]
@@ -100,8 +106,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Library(LibraryCommand::List { json }) => list(&data, json),
         Command::Library(LibraryCommand::Remove { source_id }) => remove(&data, &source_id),
         Command::Search(args) => search(&data, &args),
+        Command::Ask(args) => ask::run(&data, &args),
         Command::Demo(args) => demo::run(&data, &args),
         Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&args),
+        Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&args),
         Command::Bench(args) => bench::run(&args),
     }
 }

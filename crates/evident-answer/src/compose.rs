@@ -1,0 +1,996 @@
+//! The grounded composer: retrieve, pick sentences that answer the question, arrange them
+//! under sections chosen by the kind of question, number the citations, verify.
+//!
+//! Every statement is a sentence (or list item) of a retrieved passage, with the source's own
+//! bracketed reference numbers removed; nothing is paraphrased, so doses, grades and numbers stay
+//! exactly as the source states them.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use evident_core::text::{split_sentences, strip_reference_markers};
+use evident_core::{
+    Answer, AnswerSection, Audience, Citation, QuestionAnalysis, QuestionKind, Statement,
+    ANSWER_SCHEMA_VERSION,
+};
+use evident_index::lexicon::words;
+use evident_index::query::is_stopword;
+use evident_index::{Hit, Library, SearchOptions};
+
+use crate::analyze::analyze;
+use crate::error::{Error, Result};
+use crate::{glossary, readability, safety};
+
+/// Tuning of the grounded composer. The defaults are fixed once and documented in
+/// `docs/answers.md`; the abstention threshold was calibrated on the clinical dev set.
+#[derive(Debug, Clone)]
+pub struct ComposeOptions {
+    /// Passages retrieved per question.
+    pub pool: usize,
+    /// Statements in the body (the lead comes on top).
+    pub max_statements: usize,
+    /// Statements in the lead.
+    pub lead_statements: usize,
+    /// Below this best-sentence support the evidence is too weak and the answer abstains.
+    pub min_support: f32,
+    /// Sources an answer draws on at most.
+    pub max_sources: usize,
+}
+
+impl Default for ComposeOptions {
+    fn default() -> Self {
+        ComposeOptions {
+            pool: 40,
+            max_statements: 16,
+            lead_statements: 2,
+            min_support: 0.35,
+            max_sources: 4,
+        }
+    }
+}
+
+/// A question to answer.
+#[derive(Debug, Clone)]
+pub struct AskRequest<'a> {
+    pub question: &'a str,
+    pub audience: Audience,
+    /// The answer this question follows up, if any.
+    pub parent: Option<&'a Answer>,
+}
+
+pub const DISCLAIMER_CLINICIAN: &str = "For health professionals. Every statement above is quoted from the cited source passage; check the sources and use clinical judgement before applying them to a patient. Evident does not replace professional judgement or current local guidance.";
+pub const DISCLAIMER_PATIENT: &str = "This information is for learning, not a diagnosis or a treatment plan. Talk with your doctor, nurse or pharmacist about your own situation. If you think you have an emergency, call your local emergency number.";
+
+/// Composes grounded answers from a library.
+pub struct Composer<'a> {
+    lib: &'a Library,
+    opts: ComposeOptions,
+}
+
+/// A sentence that could become a statement.
+#[derive(Debug, Clone)]
+struct Candidate {
+    text: String,
+    hit: usize,
+    stems: HashSet<String>,
+    score: f32,
+    support: f32,
+}
+
+/// A section template: heading and the stems that pull a sentence into it.
+type Template = &'static [(&'static str, &'static [&'static str])];
+
+const TREATMENT: Template = &[
+    (
+        "Confirming the diagnosis and initial assessment",
+        &[
+            "diagnos", "biopsi", "confirm", "antibodi", "assess", "evalu", "workup", "imag", "mri",
+            "stage", "test", "screen",
+        ],
+    ),
+    (
+        "First-line therapy",
+        &[
+            "first", "initi", "standard", "prefer", "start", "begin", "induct", "frontlin",
+        ],
+    ),
+    (
+        "Second-line and add-on therapy",
+        &[
+            "second", "add", "addit", "altern", "inadequ", "switch", "combin", "escal",
+        ],
+    ),
+    (
+        "Refractory or relapsed disease",
+        &[
+            "refractori",
+            "relaps",
+            "resist",
+            "persist",
+            "fail",
+            "salvag",
+            "recurr",
+        ],
+    ),
+    (
+        "Considerations by subgroup",
+        &[
+            "pregnanc", "pregnant", "child", "pediatr", "older", "elder", "renal", "kidney",
+            "hepat", "liver", "posit", "negat", "seroneg", "women", "men",
+        ],
+    ),
+    (
+        "Monitoring and maintenance",
+        &[
+            "monitor", "follow", "mainten", "maintain", "taper", "durat", "long", "surveil",
+            "check", "month",
+        ],
+    ),
+    (
+        "Prognosis and outcomes",
+        &[
+            "prognosi", "surviv", "outcom", "mortal", "predict", "respons", "remiss",
+        ],
+    ),
+    (
+        "Cautions and pitfalls",
+        &[
+            "avoid",
+            "caution",
+            "risk",
+            "advers",
+            "side",
+            "toxic",
+            "contraind",
+            "warn",
+            "harm",
+            "infect",
+            "complic",
+        ],
+    ),
+];
+
+const SCREENING: Template = &[
+    (
+        "Who should be screened",
+        &[
+            "recommend",
+            "adult",
+            "age",
+            "ag",
+            "aged",
+            "women",
+            "men",
+            "risk",
+            "popul",
+            "pregnant",
+            "adolesc",
+        ],
+    ),
+    (
+        "How and how often",
+        &[
+            "interv",
+            "everi",
+            "year",
+            "test",
+            "method",
+            "annual",
+            "cytolog",
+            "mammographi",
+            "colonoscopi",
+            "frequenc",
+            "schedul",
+        ],
+    ),
+    (
+        "When to stop or not screen",
+        &[
+            "stop",
+            "older",
+            "discontinu",
+            "against",
+            "not",
+            "75",
+            "85",
+            "65",
+        ],
+    ),
+    (
+        "Evidence, benefits and harms",
+        &[
+            "grade",
+            "evid",
+            "certainti",
+            "benefit",
+            "harm",
+            "insuffici",
+            "net",
+        ],
+    ),
+];
+
+const DIAGNOSIS: Template = &[
+    (
+        "Clinical features",
+        &["symptom", "sign", "present", "histori", "examin", "clinic"],
+    ),
+    (
+        "Tests and work-up",
+        &[
+            "test",
+            "biopsi",
+            "imag",
+            "ct",
+            "mri",
+            "laboratori",
+            "blood",
+            "antibodi",
+            "stage",
+            "scan",
+            "serolog",
+            "measur",
+            "level",
+            "ultrasound",
+        ],
+    ),
+    (
+        "Interpreting results and pitfalls",
+        &[
+            "fals",
+            "posit",
+            "negat",
+            "mislead",
+            "differenti",
+            "exclud",
+            "before",
+            "gluten",
+            "repeat",
+        ],
+    ),
+];
+
+const DOSING: Template = &[
+    (
+        "Dose and schedule",
+        &[
+            "mg", "dose", "daili", "week", "dosag", "kg", "mcg", "µg", "schedul", "twice", "once",
+        ],
+    ),
+    (
+        "Duration",
+        &[
+            "durat", "month", "year", "continu", "stop", "until", "period",
+        ],
+    ),
+    (
+        "Adjustments and special populations",
+        &[
+            "adjust", "renal", "kidney", "hepat", "pregnan", "child", "older", "reduc", "genotyp",
+            "mutat",
+        ],
+    ),
+    (
+        "Cautions",
+        &[
+            "avoid",
+            "caution",
+            "risk",
+            "advers",
+            "side",
+            "toxic",
+            "contraind",
+            "warn",
+            "interact",
+        ],
+    ),
+];
+
+const MONITORING: Template = &[
+    (
+        "What to monitor",
+        &[
+            "monitor", "measur", "check", "assess", "level", "test", "symptom", "respons",
+        ],
+    ),
+    (
+        "How often",
+        &[
+            "week", "month", "year", "everi", "interv", "frequenc", "regular",
+        ],
+    ),
+    (
+        "When to change treatment",
+        &[
+            "chang", "switch", "adjust", "increas", "add", "inadequ", "remiss", "continu", "durat",
+        ],
+    ),
+];
+
+const PROGNOSIS: Template = &[
+    (
+        "Outlook",
+        &[
+            "prognosi", "surviv", "recov", "outcom", "cure", "most", "rate", "percent",
+        ],
+    ),
+    (
+        "Factors that affect the outlook",
+        &[
+            "factor", "predict", "associ", "wors", "poor", "age", "stage", "depend",
+        ],
+    ),
+    (
+        "Course and recovery",
+        &[
+            "week", "month", "year", "recoveri", "improv", "time", "perman",
+        ],
+    ),
+];
+
+const PREVENTION: Template = &[
+    (
+        "Recommended measures",
+        &[
+            "recommend",
+            "take",
+            "use",
+            "exercis",
+            "supplement",
+            "vaccin",
+            "avoid",
+            "intervent",
+        ],
+    ),
+    (
+        "Who benefits",
+        &[
+            "women", "men", "adult", "age", "risk", "popul", "pregnant", "child",
+        ],
+    ),
+    (
+        "Evidence, benefits and harms",
+        &["grade", "evid", "benefit", "harm", "insuffici", "against"],
+    ),
+];
+
+const GENERAL: Template = &[
+    (
+        "What it is",
+        &["is", "defin", "type", "condit", "diseas", "disord", "class"],
+    ),
+    (
+        "Causes and risk factors",
+        &["caus", "risk", "factor", "gene", "inherit", "mutat"],
+    ),
+    (
+        "Signs and symptoms",
+        &["symptom", "sign", "pain", "fever", "feel"],
+    ),
+    (
+        "Treatment",
+        &["treat", "therapi", "drug", "medic", "surgeri", "manag"],
+    ),
+];
+
+/// Extra section for patients: sentences that say when to get help.
+const SEEK_CARE: (&str, &[&str]) = (
+    "When to seek care",
+    &[
+        "call", "doctor", "emerg", "urgent", "immedi", "right", "away", "911", "seek", "hospit",
+    ],
+);
+
+/// Trail headings whose text is not clinical content (reference lists, page furniture).
+const NOISE_HEADINGS: &[&str] = &[
+    "references",
+    "about this pdq summary",
+    "latest updates",
+    "permission to use",
+    "disclaimer",
+    "contact us",
+    "current clinical trials",
+    "reviewers and updates",
+    "purpose of this summary",
+    "levels of evidence",
+    "more information",
+    "bibliographic source",
+    "guideline status",
+    "guideline availability",
+    "availability of companion documents",
+    "copyright statement",
+];
+
+fn template(kind: QuestionKind) -> Template {
+    match kind {
+        QuestionKind::Treatment => TREATMENT,
+        QuestionKind::Screening => SCREENING,
+        QuestionKind::Diagnosis => DIAGNOSIS,
+        QuestionKind::Dosing | QuestionKind::SideEffects => DOSING,
+        QuestionKind::Monitoring => MONITORING,
+        QuestionKind::Prognosis => PROGNOSIS,
+        QuestionKind::Prevention => PREVENTION,
+        _ => GENERAL,
+    }
+}
+
+/// Stems that show a sentence is about the kind of thing asked.
+fn kind_cues(kind: QuestionKind) -> &'static [&'static str] {
+    match kind {
+        QuestionKind::Treatment => &[
+            "treat",
+            "therapi",
+            "recommend",
+            "standard",
+            "regimen",
+            "option",
+            "first",
+            "line",
+            "dose",
+            "mg",
+            "indic",
+            "surgeri",
+            "resect",
+        ],
+        QuestionKind::Screening => &[
+            "screen",
+            "recommend",
+            "grade",
+            "interv",
+            "everi",
+            "year",
+            "age",
+            "aged",
+            "test",
+        ],
+        QuestionKind::Diagnosis => &[
+            "diagnos", "test", "biopsi", "imag", "confirm", "stage", "workup", "evalu", "antibodi",
+        ],
+        QuestionKind::Dosing => &[
+            "mg", "dose", "daili", "kg", "mcg", "µg", "week", "durat", "year", "month",
+        ],
+        QuestionKind::Monitoring => &[
+            "monitor", "measur", "check", "week", "month", "interv", "follow", "respons", "test",
+        ],
+        QuestionKind::Prognosis => &[
+            "prognosi", "surviv", "outcom", "factor", "predict", "recov", "rate", "year",
+        ],
+        QuestionKind::Prevention => &[
+            "prevent",
+            "recommend",
+            "reduc",
+            "risk",
+            "supplement",
+            "exercis",
+            "vaccin",
+        ],
+        QuestionKind::SideEffects => &["side", "effect", "advers", "risk", "toxic", "warn"],
+        QuestionKind::Causes => &["caus", "risk", "factor"],
+        QuestionKind::Symptoms => &["symptom", "sign"],
+        _ => &[],
+    }
+}
+
+impl<'a> Composer<'a> {
+    pub fn new(lib: &'a Library) -> Composer<'a> {
+        Composer {
+            lib,
+            opts: ComposeOptions::default(),
+        }
+    }
+
+    pub fn with_options(lib: &'a Library, opts: ComposeOptions) -> Composer<'a> {
+        Composer { lib, opts }
+    }
+
+    /// Answers one question. The result always passes [`Answer::verify`].
+    pub fn answer(&self, req: &AskRequest<'_>) -> Result<Answer> {
+        let started = Instant::now();
+        let question = req.question.trim();
+        if question.is_empty() {
+            return Err(Error::EmptyQuestion);
+        }
+        if question.len() > 2000 {
+            return Err(Error::QuestionTooLong(question.len()));
+        }
+        let parent = req.parent.map(|p| (p.question.as_str(), &p.analysis));
+        let analysis = analyze(question, parent, self.lib.lexicon());
+        let urgent = safety::urgent_notice(question, req.audience);
+        let mut answer = Answer {
+            schema_version: ANSWER_SCHEMA_VERSION,
+            id: answer_id(question, req.audience, req.parent.map(|p| p.id.as_str())),
+            question: question.to_string(),
+            audience: req.audience,
+            analysis: analysis.clone(),
+            abstained: false,
+            abstention_reason: None,
+            nearest_topics: Vec::new(),
+            urgent_notice: urgent,
+            title: question.to_string(),
+            lead: Vec::new(),
+            sections: Vec::new(),
+            citations: Vec::new(),
+            reading_grade: None,
+            disclaimer: match req.audience {
+                Audience::Patient => DISCLAIMER_PATIENT,
+                _ => DISCLAIMER_CLINICIAN,
+            }
+            .to_string(),
+            composer: "grounded".to_string(),
+            took_ms: 0.0,
+        };
+
+        let hits = match self.lib.search(
+            &analysis.query,
+            &SearchOptions {
+                k: self.opts.pool,
+                audience: req.audience,
+                snippets: false,
+                ..SearchOptions::default()
+            },
+        ) {
+            Ok(h) => h,
+            Err(evident_index::Error::EmptyQuery(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+
+        if let Some(missing) = self.unknown_terms(question, &analysis)? {
+            abstain(
+                &mut answer,
+                format!("The library does not mention {missing}, so it has no evidence to answer this question."),
+                &hits,
+            );
+            return finish(answer, started);
+        }
+        if hits.is_empty() {
+            abstain(
+                &mut answer,
+                "The library has no passage that matches this question.".to_string(),
+                &hits,
+            );
+            return finish(answer, started);
+        }
+
+        let candidates = self.candidates(&analysis, &hits, req.audience)?;
+        let best_support = candidates.iter().map(|c| c.support).fold(0.0, f32::max);
+        if best_support < self.opts.min_support {
+            abstain(
+                &mut answer,
+                "The library does not contain enough evidence on this question: no passage found addresses it closely.".to_string(),
+                &hits,
+            );
+            return finish(answer, started);
+        }
+        let chosen = select(
+            &candidates,
+            self.opts.max_statements + self.opts.lead_statements,
+        );
+        self.arrange(&mut answer, &analysis, &hits, &candidates, &chosen)?;
+        if req.audience == Audience::Patient {
+            let g = glossary::builtin();
+            for s in answer.lead.iter_mut().chain(
+                answer
+                    .sections
+                    .iter_mut()
+                    .flat_map(|s| s.statements.iter_mut()),
+            ) {
+                s.glosses = g.glosses(&s.text);
+            }
+        }
+        let all_text: Vec<&str> = answer.statements().map(|s| s.text.as_str()).collect();
+        answer.reading_grade = Some(readability::flesch_kincaid_grade(&all_text.join(" ")));
+        finish(answer, started)
+    }
+
+    /// Words of the question that the library never mentions (nor anything one typo away):
+    /// names of drugs or conditions it does not cover. Returns them quoted, for the notice.
+    fn unknown_terms(&self, question: &str, analysis: &QuestionAnalysis) -> Result<Option<String>> {
+        let mut missing = Vec::new();
+        // Hyphenated names ("alpha-gal") must occur as a phrase.
+        for token in question.split_whitespace() {
+            let t = token.trim_matches(|c: char| !c.is_alphanumeric());
+            if t.contains('-') && t.chars().filter(|c| c.is_alphabetic()).count() >= 6 {
+                let parts: Vec<&str> = t.split('-').filter(|p| !p.is_empty()).collect();
+                let all_alpha = parts.iter().all(|p| p.chars().all(char::is_alphabetic));
+                if all_alpha && parts.len() >= 2 && !self.lib.knows_phrase(&parts.join(" "))? {
+                    missing.push(t.to_string());
+                }
+            }
+        }
+        let source = if analysis.follows.is_some() {
+            analysis.query.as_str()
+        } else {
+            question
+        };
+        for w in words(source) {
+            let lower = w.lower.as_str();
+            if lower.chars().count() < 4
+                || is_stopword(lower)
+                || lower.chars().any(|c| c.is_ascii_digit())
+            {
+                continue;
+            }
+            if !self.lib.knows_word(lower)? {
+                missing.push(w.original.clone());
+            }
+        }
+        missing.dedup();
+        Ok((!missing.is_empty()).then(|| {
+            missing
+                .iter()
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }))
+    }
+
+    /// Every usable sentence of the retrieved passages, scored.
+    fn candidates(
+        &self,
+        analysis: &QuestionAnalysis,
+        hits: &[Hit],
+        audience: Audience,
+    ) -> Result<Vec<Candidate>> {
+        // Question stems with IDF weights; lexicon expansions count for their group.
+        let mut q_weights: HashMap<String, f32> = HashMap::new();
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let ws = words(&analysis.query);
+        for w in &ws {
+            if is_stopword(&w.lower) {
+                continue;
+            }
+            for stem in self.lib.stems(&w.lower)? {
+                let (df, n) = self.lib.doc_freq(&stem)?;
+                let idf = ((n as f32 + 1.0) / (df as f32 + 1.0)).ln().max(0.1);
+                q_weights.insert(stem.clone(), idf);
+                groups.push(vec![stem]);
+            }
+        }
+        for found in self.lib.lexicon().find(&ws) {
+            let matched: Vec<String> = ws[found.start..found.end]
+                .iter()
+                .flat_map(|w| self.lib.stems(&w.lower).unwrap_or_default())
+                .collect();
+            for alt in &found.alternatives {
+                let alt_stems = self.lib.stems(&alt.text())?;
+                if alt_stems.len() == 1 {
+                    for g in groups.iter_mut() {
+                        if matched.contains(&g[0]) {
+                            g.push(alt_stems[0].clone());
+                        }
+                    }
+                }
+            }
+        }
+        let total: f32 = q_weights.values().sum::<f32>().max(1e-6);
+        let focus_stems: HashSet<String> = analysis
+            .focus
+            .as_deref()
+            .map(|f| self.lib.stems(f).unwrap_or_default().into_iter().collect())
+            .unwrap_or_default();
+        let cues = kind_cues(analysis.kind);
+
+        // How strongly each source is retrieved, relative to the best.
+        let mut source_score: HashMap<&str, f32> = HashMap::new();
+        for h in hits {
+            *source_score.entry(h.source.id.as_str()).or_default() += h.score;
+        }
+        let best_source = source_score.values().copied().fold(0.0, f32::max).max(1e-6);
+        let mut ranked_sources: Vec<(&str, f32)> =
+            source_score.iter().map(|(k, v)| (*k, *v)).collect();
+        ranked_sources.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let allowed: HashSet<&str> = ranked_sources
+            .iter()
+            .take(self.opts.max_sources)
+            .map(|(k, _)| *k)
+            .collect();
+
+        let mut out = Vec::new();
+        for (i, hit) in hits.iter().enumerate() {
+            if !allowed.contains(hit.source.id.as_str()) {
+                continue;
+            }
+            let trail_lower = hit.passage.trail.join(" ").to_lowercase();
+            if NOISE_HEADINGS.iter().any(|n| trail_lower.contains(n)) {
+                continue;
+            }
+            let trail_stems: HashSet<String> = self
+                .lib
+                .stems(&hit.passage.trail.join(" "))?
+                .into_iter()
+                .collect();
+            let rel_source = source_score[hit.source.id.as_str()] / best_source;
+            let rank_prior = 1.0 / (1.0 + i as f32 / 10.0);
+            let text = &hit.passage.text;
+            for r in split_sentences(text) {
+                let Some(sentence) = statement_text(&text[r]) else {
+                    continue;
+                };
+                let stems: HashSet<String> = self.lib.stems(&sentence)?.into_iter().collect();
+                let covered: f32 = groups
+                    .iter()
+                    .filter(|g| g.iter().any(|s| stems.contains(s)))
+                    .map(|g| q_weights.get(&g[0]).copied().unwrap_or(0.0))
+                    .sum();
+                let in_context: f32 = groups
+                    .iter()
+                    .filter(|g| g.iter().any(|s| trail_stems.contains(s)))
+                    .map(|g| q_weights.get(&g[0]).copied().unwrap_or(0.0))
+                    .sum();
+                let support = ((covered + 0.5 * in_context) / total).min(1.0);
+                let focus_hit = !focus_stems.is_empty()
+                    && focus_stems
+                        .iter()
+                        .any(|f| stems.contains(f) || trail_stems.contains(f));
+                let cue_hits = cues.iter().filter(|c| stems.contains(**c)).count() as f32;
+                let trail_cue = cues.iter().any(|c| trail_stems.contains(*c));
+                let has_number = sentence.chars().any(|c| c.is_ascii_digit());
+                let n_words = sentence.split_whitespace().count() as f32;
+                let length_penalty = if n_words < 8.0 {
+                    0.15
+                } else if n_words > 60.0 {
+                    0.1
+                } else {
+                    0.0
+                };
+                let mut score = support
+                    + 0.15 * focus_hit as u8 as f32
+                    + 0.08 * cue_hits.min(3.0)
+                    + 0.1 * trail_cue as u8 as f32
+                    + 0.05 * has_number as u8 as f32
+                    + 0.2 * rank_prior
+                    + 0.3 * rel_source
+                    - length_penalty;
+                score *= evident_index::kind_prior(audience, hit.source.kind);
+                out.push(Candidate {
+                    text: sentence,
+                    hit: i,
+                    stems,
+                    score,
+                    support,
+                });
+            }
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(out)
+    }
+
+    /// Lead, sections, citations.
+    fn arrange(
+        &self,
+        answer: &mut Answer,
+        analysis: &QuestionAnalysis,
+        hits: &[Hit],
+        candidates: &[Candidate],
+        chosen: &[usize],
+    ) -> Result<()> {
+        let lead_n = self.opts.lead_statements.min(chosen.len());
+        let (lead, body) = chosen.split_at(lead_n);
+        let mut sections: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut templ: Vec<(&str, &[&str])> = template(analysis.kind).to_vec();
+        if answer.audience == Audience::Patient {
+            templ.push(SEEK_CARE);
+        }
+        let other = "Other key points";
+        for &c in body {
+            let cand = &candidates[c];
+            let trail_stems: HashSet<String> = self
+                .lib
+                .stems(&hits[cand.hit].passage.trail.join(" "))?
+                .into_iter()
+                .collect();
+            let mut best: (f32, &str) = (0.0, other);
+            for (heading, cues) in &templ {
+                let s: f32 = cues
+                    .iter()
+                    .map(|cue| {
+                        cand.stems.contains(*cue) as u8 as f32
+                            + 0.75 * trail_stems.contains(*cue) as u8 as f32
+                    })
+                    .sum();
+                if s > best.0 {
+                    best = (s, heading);
+                }
+            }
+            match sections.iter_mut().find(|(h, _)| h == best.1) {
+                Some((_, v)) => v.push(c),
+                None => sections.push((best.1.to_string(), vec![c])),
+            }
+        }
+        // Template order, "Other key points" last.
+        let order = |h: &str| {
+            templ
+                .iter()
+                .position(|(t, _)| *t == h)
+                .unwrap_or(templ.len())
+        };
+        sections.sort_by_key(|(h, _)| order(h));
+
+        // Citations numbered by first use, in reading order.
+        let mut numbers: HashMap<usize, u32> = HashMap::new();
+        let mut cite = |hit: usize, citations: &mut Vec<Citation>| -> u32 {
+            *numbers.entry(hit).or_insert_with(|| {
+                let h = &hits[hit];
+                let n = citations.len() as u32 + 1;
+                citations.push(Citation {
+                    number: n,
+                    passage_id: h.passage.id.clone(),
+                    source_id: h.source.id.clone(),
+                    title: h.source.title.clone(),
+                    publisher: h.source.publisher.clone(),
+                    year: h.source.year,
+                    kind: h.source.kind,
+                    kind_label: h.source.kind.label().to_string(),
+                    url: h.source.url.clone(),
+                    trail: h.passage.trail.clone(),
+                    grade: h.passage.grade.clone(),
+                    passage: h.passage.text.clone(),
+                });
+                n
+            })
+        };
+        let mut citations = Vec::new();
+        for &c in lead {
+            let n = cite(candidates[c].hit, &mut citations);
+            answer.lead.push(statement(&candidates[c].text, n));
+        }
+        for (heading, members) in sections {
+            let statements = members
+                .iter()
+                .map(|&c| {
+                    let n = cite(candidates[c].hit, &mut citations);
+                    statement(&candidates[c].text, n)
+                })
+                .collect();
+            answer.sections.push(AnswerSection {
+                heading,
+                statements,
+            });
+        }
+        answer.citations = citations;
+        if let Some(focus) = &analysis.focus {
+            answer.title = format!("{}: {}", capitalise(analysis.kind.label()), focus);
+            if analysis.kind == QuestionKind::General {
+                answer.title = capitalise(focus);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn statement(text: &str, citation: u32) -> Statement {
+    Statement {
+        text: text.to_string(),
+        citations: vec![citation],
+        glosses: Vec::new(),
+    }
+}
+
+/// A passage sentence made fit to quote: list marker and the source's reference numbers
+/// removed; `None` for fragments, headings, questions, tables and navigation text.
+fn statement_text(sentence: &str) -> Option<String> {
+    let s = sentence.trim();
+    let s = s
+        .strip_prefix("- ")
+        .or_else(|| s.strip_prefix("* "))
+        .or_else(|| s.strip_prefix("• "))
+        .unwrap_or(s)
+        .trim();
+    let s = strip_reference_markers(s);
+    let s = evident_core::model::collapse_ws(&s);
+    let n_words = s.split_whitespace().count();
+    let lower = s.to_lowercase();
+    let ends_well = s.ends_with(['.', ')', '%']) || s.ends_with(".\"");
+    if n_words < 5
+        || n_words > 90
+        || !ends_well
+        || s.ends_with('?')
+        || s.contains(" | ")
+        || lower.contains("http")
+        || lower.starts_with("go to")
+        || lower.starts_with("see ")
+        || lower.starts_with("for more information")
+        || lower.starts_with("click")
+        || lower.contains("this summary")
+        || lower.contains("pdq")
+        || lower.starts_with("table ")
+        || lower.starts_with("figure ")
+    {
+        return None;
+    }
+    Some(s)
+}
+
+/// Greedy selection with diversity: each pick is the best-scoring candidate after a penalty
+/// for overlap with what is already chosen, so no two statements say the same thing.
+fn select(candidates: &[Candidate], n: usize) -> Vec<usize> {
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut seen_text: HashSet<String> = HashSet::new();
+    let pool: Vec<usize> = (0..candidates.len().min(400)).collect();
+    while chosen.len() < n {
+        let mut best: Option<(f32, usize)> = None;
+        for &i in &pool {
+            if chosen.contains(&i) || seen_text.contains(&candidates[i].text.to_lowercase()) {
+                continue;
+            }
+            let c = &candidates[i];
+            let overlap = chosen
+                .iter()
+                .map(|&j| jaccard(&c.stems, &candidates[j].stems))
+                .fold(0.0, f32::max);
+            if overlap > 0.6 {
+                continue;
+            }
+            let s = c.score - 0.5 * overlap;
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, i));
+            }
+        }
+        let Some((_, i)) = best else { break };
+        seen_text.insert(candidates[i].text.to_lowercase());
+        chosen.push(i);
+    }
+    chosen
+}
+
+fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
+    let inter = a.intersection(b).count() as f32;
+    let union = (a.len() + b.len()) as f32 - inter;
+    if union == 0.0 {
+        0.0
+    } else {
+        inter / union
+    }
+}
+
+fn abstain(answer: &mut Answer, reason: String, hits: &[Hit]) {
+    answer.abstained = true;
+    let mut topics: Vec<String> = Vec::new();
+    for h in hits {
+        let t = h.source.title.clone();
+        if !topics.contains(&t) {
+            topics.push(t);
+        }
+        if topics.len() == 5 {
+            break;
+        }
+    }
+    answer.nearest_topics = topics;
+    answer.lead = vec![Statement {
+        text: reason.clone(),
+        citations: Vec::new(),
+        glosses: Vec::new(),
+    }];
+    answer.abstention_reason = Some(reason);
+}
+
+/// Times the answer and proves it grounded; an answer that fails verification is never returned.
+fn finish(mut answer: Answer, started: Instant) -> Result<Answer> {
+    answer.verify().map_err(Error::Unverified)?;
+    answer.took_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(answer)
+}
+
+/// Stable id: the same question, audience and parent give the same id.
+pub fn answer_id(question: &str, audience: Audience, parent: Option<&str>) -> String {
+    let key = format!(
+        "{}\u{1f}{}\u{1f}{}",
+        evident_core::text::normalize_for_match(question),
+        audience.label(),
+        parent.unwrap_or("")
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("ans-{h:016x}")
+}

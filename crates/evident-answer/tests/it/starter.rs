@@ -1,0 +1,220 @@
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use evident_answer::{render, AskRequest, Composer};
+use evident_core::{Answer, Audience, QuestionKind};
+use evident_index::Library;
+use evident_ingest::{chunk, read_item, walk, ChunkOptions, WalkOptions};
+use proptest::prelude::*;
+
+/// The starter library, indexed once in memory for all tests.
+fn library() -> &'static Library {
+    static LIB: OnceLock<Library> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer(50_000_000).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../library");
+        walk(&dir, &WalkOptions::default(), &mut |item| {
+            let item = item.unwrap();
+            for doc in read_item(&item).unwrap() {
+                let ps = chunk(&doc, &ChunkOptions::default());
+                w.add(&doc, &ps).unwrap();
+            }
+        })
+        .unwrap();
+        w.commit().unwrap();
+        lib
+    })
+}
+
+fn ask(q: &str, audience: Audience, parent: Option<&Answer>) -> Answer {
+    Composer::new(library())
+        .answer(&AskRequest {
+            question: q,
+            audience,
+            parent,
+        })
+        .unwrap()
+}
+
+const NAM: &str = "What is the treatment for necrotizing autoimmune myopathy?";
+
+fn sources(a: &Answer) -> BTreeSet<String> {
+    a.citations.iter().map(|c| c.source_id.clone()).collect()
+}
+
+#[test]
+fn the_example_question_gets_a_sectioned_cited_answer() {
+    let a = ask(NAM, Audience::Clinician, None);
+    assert!(!a.abstained);
+    assert_eq!(a.verify(), Ok(()));
+    assert_eq!(a.analysis.kind, QuestionKind::Treatment);
+    assert!(sources(&a).contains("evident-necrotizing-autoimmune-myopathy"));
+    assert!(!a.lead.is_empty() && a.lead.len() <= 2);
+    let headings: Vec<&str> = a.sections.iter().map(|s| s.heading.as_str()).collect();
+    assert!(headings.len() >= 3, "{headings:?}");
+    assert!(headings.contains(&"First-line therapy"), "{headings:?}");
+    let body: String = a
+        .statements()
+        .map(|s| s.text.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for drug in ["methotrexate", "immunoglobulin", "rituximab"] {
+        assert!(
+            body.contains(drug),
+            "{drug} missing from:\n{}",
+            render::markdown(&a)
+        );
+    }
+    // Citations are numbered in order of first use.
+    let mut seen = Vec::new();
+    for s in a.statements() {
+        for &n in &s.citations {
+            if !seen.contains(&n) {
+                seen.push(n);
+            }
+        }
+    }
+    assert_eq!(seen, (1..=a.citations.len() as u32).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_patient_answer_keeps_the_sources_and_adds_plain_language() {
+    let clinician = ask(NAM, Audience::Clinician, None);
+    let patient = ask(NAM, Audience::Patient, None);
+    assert_eq!(patient.verify(), Ok(()));
+    assert_eq!(sources(&patient), sources(&clinician));
+    let glosses: Vec<&(String, String)> = patient
+        .statements()
+        .flat_map(|s| s.glosses.iter())
+        .collect();
+    assert!(!glosses.is_empty(), "no plain-language glosses");
+    assert!(patient.reading_grade.is_some());
+    assert_ne!(patient.disclaimer, clinician.disclaimer);
+    assert!(clinician.statements().all(|s| s.glosses.is_empty()));
+}
+
+#[test]
+fn a_follow_up_inherits_its_parent_context() {
+    let parent = ask(NAM, Audience::Clinician, None);
+    let child = ask(
+        "and what about anti-SRP positive patients?",
+        Audience::Clinician,
+        Some(&parent),
+    );
+    assert_eq!(child.verify(), Ok(()));
+    assert!(!child.abstained);
+    assert_eq!(child.analysis.follows.as_deref(), Some(NAM));
+    assert!(child
+        .analysis
+        .query
+        .contains("necrotizing autoimmune myopathy"));
+    assert!(sources(&child).contains("evident-necrotizing-autoimmune-myopathy"));
+    assert_ne!(child.id, parent.id);
+}
+
+#[test]
+fn questions_outside_the_library_abstain_and_list_nearest_topics() {
+    let a = ask(
+        "What is the recommended dose of nirsevimab for an infant?",
+        Audience::Clinician,
+        None,
+    );
+    assert!(a.abstained);
+    assert!(a.citations.is_empty() && a.sections.is_empty());
+    assert!(a.abstention_reason.unwrap().contains("nirsevimab"));
+    let md = render::markdown(&ask(
+        "What is the recommended dose of nirsevimab for an infant?",
+        Audience::Clinician,
+        None,
+    ));
+    assert!(md.to_lowercase().contains("does not"), "{md}");
+}
+
+#[test]
+fn emergency_signs_put_an_urgent_notice_first() {
+    let a = ask(
+        "I have crushing chest pain and my left arm is numb, is this a heart attack?",
+        Audience::Patient,
+        None,
+    );
+    assert!(a.urgent_notice.is_some());
+    let md = render::markdown(&a);
+    let notice_at = md.find("Urgent").expect("notice rendered");
+    assert!(notice_at < md.find("##").unwrap_or(md.len()));
+}
+
+#[test]
+fn every_answer_verifies_for_common_questions() {
+    for q in [
+        "first-line drug for hypertension",
+        "How is community-acquired pneumonia treated in outpatients?",
+        "apixaban dose in atrial fibrillation with kidney disease",
+        "Who should be screened for colorectal cancer and how often?",
+        "How long should anticoagulation continue after a DVT?",
+        "What is the prognosis of sepsis?",
+        "asthma inhaler step-up",
+        "gout flare treatment colchicine dose",
+    ] {
+        for audience in [Audience::Clinician, Audience::Patient, Audience::Student] {
+            let a = ask(q, audience, None);
+            assert_eq!(a.verify(), Ok(()), "{q}");
+            assert!(!a.abstained, "{q} abstained: {:?}", a.abstention_reason);
+        }
+    }
+}
+
+#[test]
+fn snapshots_of_markdown_and_json() {
+    let mut a = ask(NAM, Audience::Clinician, None);
+    a.took_ms = 0.0;
+    insta::assert_snapshot!("nam_clinician_markdown", render::markdown(&a));
+    insta::assert_snapshot!(
+        "nam_clinician_json",
+        serde_json::to_string_pretty(&a).unwrap()
+    );
+    let mut p = ask("How is gout treated?", Audience::Patient, None);
+    p.took_ms = 0.0;
+    insta::assert_snapshot!("gout_patient_markdown", render::markdown(&p));
+    let mut abstained = ask(
+        "What dose of teplizumab delays type 1 diabetes?",
+        Audience::Clinician,
+        None,
+    );
+    abstained.took_ms = 0.0;
+    insta::assert_snapshot!(
+        "abstention_json",
+        serde_json::to_string_pretty(&abstained).unwrap()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn composition_never_emits_an_unresolved_or_unsupported_statement(
+        words in prop::collection::vec(
+            prop::sample::select(vec![
+                "treatment", "dose", "first-line", "HTN", "pregnancy", "children", "kidney",
+                "screening", "myopathy", "IVIG", "asthma", "COPD", "warfarin", "what", "is",
+                "the", "for", "chest", "pain", "monitoring", "stroke", "sepsis", "xylophone",
+            ]),
+            1..9,
+        ),
+        patient in any::<bool>(),
+    ) {
+        let q = words.join(" ");
+        let audience = if patient { Audience::Patient } else { Audience::Clinician };
+        match Composer::new(library()).answer(&AskRequest { question: &q, audience, parent: None }) {
+            Ok(a) => {
+                prop_assert_eq!(a.verify(), Ok(()));
+                for s in a.statements() {
+                    if !a.abstained {
+                        prop_assert!(!s.citations.is_empty());
+                    }
+                }
+            }
+            Err(e) => prop_assert!(e.is_user_error(), "{}", e),
+        }
+    }
+}
