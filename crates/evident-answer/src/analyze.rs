@@ -356,6 +356,20 @@ pub fn focus(question: &str, lexicon: &Lexicon) -> Option<String> {
     })
 }
 
+/// Whether `word` (lowercase) says what kind of answer is wanted or for whom — a cue of a
+/// question kind or population, or a generic word — rather than naming the topic.
+pub fn is_question_word(word: &str) -> bool {
+    let ws = words(word);
+    if GENERIC.contains(&word) {
+        return true;
+    }
+    KIND_CUES
+        .iter()
+        .map(|(_, c)| *c)
+        .chain(QUALIFIER_CUES.iter().map(|(_, c)| *c))
+        .any(|cues| cues.iter().any(|cue| cue_matches(cue, &ws, 0) == Some(1)))
+}
+
 /// Whether a question reads as a follow-up that leans on its parent: short, or starting with
 /// "and", "what about", "how about", "in …", or without a focus of its own.
 fn leans_on_parent(question: &str, own_focus: Option<&str>) -> bool {

@@ -17,7 +17,7 @@ use evident_index::lexicon::words;
 use evident_index::query::is_stopword;
 use evident_index::{Hit, Library, SearchOptions};
 
-use crate::analyze::analyze;
+use crate::analyze::{analyze, is_question_word};
 use crate::error::{Error, Result};
 use crate::{glossary, readability, safety};
 
@@ -40,10 +40,10 @@ pub struct ComposeOptions {
 impl Default for ComposeOptions {
     fn default() -> Self {
         ComposeOptions {
-            pool: 40,
-            max_statements: 16,
+            pool: 50,
+            max_statements: 22,
             lead_statements: 2,
-            min_support: 0.35,
+            min_support: 0.25,
             max_sources: 4,
         }
     }
@@ -606,6 +606,7 @@ impl<'a> Composer<'a> {
             let lower = w.lower.as_str();
             if lower.chars().count() < 4
                 || is_stopword(lower)
+                || is_question_word(lower)
                 || lower.chars().any(|c| c.is_ascii_digit())
             {
                 continue;
@@ -785,7 +786,7 @@ impl<'a> Composer<'a> {
                     .iter()
                     .map(|cue| {
                         cand.stems.contains(*cue) as u8 as f32
-                            + 0.75 * trail_stems.contains(*cue) as u8 as f32
+                            + 1.5 * trail_stems.contains(*cue) as u8 as f32
                     })
                     .sum();
                 if s > best.0 {
@@ -889,8 +890,7 @@ fn statement_text(sentence: &str) -> Option<String> {
     let n_words = s.split_whitespace().count();
     let lower = s.to_lowercase();
     let ends_well = s.ends_with(['.', ')', '%']) || s.ends_with(".\"");
-    if n_words < 5
-        || n_words > 90
+    if !(5..=90).contains(&n_words)
         || !ends_well
         || s.ends_with('?')
         || s.contains(" | ")

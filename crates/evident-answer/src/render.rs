@@ -495,6 +495,18 @@ fn reference_line(c: &Citation, with_url: bool) -> String {
     if !title.is_empty() && !title.ends_with(['.', '?', '!']) {
         out.push('.');
     }
+    // Where in the source: the last headings of the passage's trail, so several passages of
+    // one source are told apart.
+    let trail: Vec<String> = c
+        .trail
+        .iter()
+        .map(|t| clean(t))
+        .filter(|t| !t.is_empty() && !title.starts_with(t.as_str()) && !t.starts_with(&title))
+        .collect();
+    if !trail.is_empty() {
+        let tail = &trail[trail.len().saturating_sub(2)..];
+        let _ = write!(out, " Section: {}.", tail.join(" › "));
+    }
     let publisher = nonempty(c.publisher.as_deref()).map(clean);
     match (publisher, c.year) {
         (Some(p), Some(y)) => {
@@ -682,9 +694,9 @@ mod tests {
         assert!(md.contains("\n## First-line therapy\n\n- Statin myopathy needs combined therapy. [1] _(myopathy: muscle disease)_\n- Add methotrexate early. [2]\n"));
         assert!(md.contains("\n## Refractory disease\n\n- Consider rituximab. [1]\n"));
         assert!(md.contains(
-            "\n1. NAM guideline. Example Society, 2021. Guideline. https://example.org/nam\n    > NAM needs"
+            "\n1. NAM guideline. Section: Treatment › First line. Example Society, 2021. Guideline. https://example.org/nam\n    > NAM needs"
         ));
-        assert!(md.contains("\n2. Myositis review. Example Society, 2022. Guideline.\n    > "));
+        assert!(md.contains("\n2. Myositis review. Section: Treatment › First line. Example Society, 2022. Guideline.\n    > "));
         assert!(
             md.ends_with("\n\nFor education only; not a substitute for professional advice.\n")
                 || md
@@ -911,9 +923,9 @@ mod tests {
             "NAM needs several immunosuppressive agents. [1][2] Steroids alone rarely suffice. [2]"
         ));
         assert!(t.contains("\nFirst-line therapy\n------------------\n  - Statin myopathy needs combined therapy. [1] (myopathy: muscle disease)\n"));
-        assert!(t.contains("\nReferences\n----------\n[1] NAM guideline. Example Society, 2021. Guideline.\n    https://example.org/nam\n    \"x x"));
+        assert!(t.contains("\nReferences\n----------\n[1] NAM guideline. Section: Treatment › First line. Example Society, 2021. Guideline.\n    https://example.org/nam\n    \"x x"));
         assert!(
-            t.contains("[2] Myositis review. Example Society, 2022. Guideline.\n    \"NAM needs")
+            t.contains("[2] Myositis review. Section: Treatment › First line. Example Society, 2022. Guideline.\n    \"NAM needs")
         );
         assert!(t
             .trim_end()

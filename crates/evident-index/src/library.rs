@@ -398,11 +398,7 @@ impl Library {
                 }
                 if stem.chars().count() >= 5 {
                     let fuzzy = tantivy::query::FuzzyTermQuery::new(term, 1, true);
-                    if searcher
-                        .search(&fuzzy, &TopDocs::with_limit(1))?
-                        .first()
-                        .is_some()
-                    {
+                    if searcher.search(&fuzzy, &Count)? > 0 {
                         return Ok(true);
                     }
                 }
@@ -427,11 +423,7 @@ impl Library {
                 .map(|s| Term::from_field_text(field, s))
                 .collect();
             let q = tantivy::query::PhraseQuery::new(terms);
-            if searcher
-                .search(&q, &TopDocs::with_limit(1))?
-                .first()
-                .is_some()
-            {
+            if searcher.search(&q, &Count)? > 0 {
                 return Ok(true);
             }
         }

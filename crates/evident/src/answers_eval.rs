@@ -33,6 +33,15 @@ pub struct AnswersArgs {
     /// share of its content terms (stemmed, lexicon synonyms merged).
     #[arg(long, default_value_t = 0.5)]
     pub kqa_threshold: f32,
+    /// Composer tuning: passages retrieved per question.
+    #[arg(long)]
+    pub pool: Option<usize>,
+    /// Composer tuning: statements per answer body.
+    #[arg(long)]
+    pub max_statements: Option<usize>,
+    /// Composer tuning: abstain below this best-sentence support.
+    #[arg(long)]
+    pub min_support: Option<f32>,
 }
 
 /// The answer body as score_clinical.py reads it: Markdown before the references heading,
@@ -106,7 +115,17 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
         report.passages,
         report.elapsed.as_secs_f64()
     );
-    let composer = Composer::new(&lib);
+    let mut opts = evident_answer::ComposeOptions::default();
+    if let Some(p) = args.pool {
+        opts.pool = p;
+    }
+    if let Some(m) = args.max_statements {
+        opts.max_statements = m;
+    }
+    if let Some(m) = args.min_support {
+        opts.min_support = m;
+    }
+    let composer = Composer::with_options(&lib, opts);
     let mut latencies = Vec::new();
     let mut grades = Vec::new();
     let mut lengths = Vec::new();

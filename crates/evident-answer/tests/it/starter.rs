@@ -60,7 +60,7 @@ fn the_example_question_gets_a_sectioned_cited_answer() {
         .map(|s| s.text.to_lowercase())
         .collect::<Vec<_>>()
         .join(" ");
-    for drug in ["methotrexate", "immunoglobulin", "rituximab"] {
+    for drug in ["methotrexate", "ivig", "rituximab", "prednisone"] {
         assert!(
             body.contains(drug),
             "{drug} missing from:\n{}",

@@ -186,3 +186,84 @@ fn every_starter_topic_is_marked_not_reviewed_and_has_references() {
     }
     assert!(n >= 25, "only {n} topics");
 }
+
+#[test]
+fn ask_answers_with_citations_in_every_format_and_follows_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    // An empty library is a clear error, not an empty answer.
+    let o = evident(data, &["ask", "What is gout?"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("library"), "{}", stderr(&o));
+
+    ok(data, &["demo", "gout"]);
+    let q = "What is the treatment for necrotizing autoimmune myopathy?";
+    let json = ok(data, &["ask", q, "--format", "json"]);
+    let a: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(a["schema_version"], 1);
+    assert_eq!(a["abstained"], false);
+    assert_eq!(a["analysis"]["kind"], "treatment");
+    assert!(a["sections"].as_array().unwrap().len() >= 3);
+    assert_eq!(
+        a["citations"][0]["source_id"],
+        "evident-necrotizing-autoimmune-myopathy"
+    );
+    let id = a["id"].as_str().unwrap().to_string();
+
+    let md = ok(data, &["ask", q, "--format", "md", "--audience", "patient"]);
+    assert!(md.starts_with("# "), "{md}");
+    assert!(md.contains("## References"), "{md}");
+    assert!(
+        md.contains("_("),
+        "patient answer has no plain-language gloss:\n{md}"
+    );
+
+    let html = ok(data, &["ask", q, "--format", "html"]);
+    assert!(
+        html.contains("<article") && html.contains("href=\"#ref-1\""),
+        "{html}"
+    );
+    let text = ok(data, &["ask", q]);
+    assert!(text.contains("References"), "{text}");
+
+    // A follow-up by id inherits the topic.
+    let follow = ok(
+        data,
+        &[
+            "ask",
+            "and in anti-SRP positive patients?",
+            "--follow-up-of",
+            &id,
+            "--format",
+            "json",
+        ],
+    );
+    let f: serde_json::Value = serde_json::from_str(&follow).unwrap();
+    assert_eq!(f["analysis"]["follows"], q);
+    assert_eq!(f["abstained"], false);
+
+    let o = evident(data, &["ask", "x", "--follow-up-of", "ans-nope"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no answer \"ans-nope\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = evident(data, &["ask", "   "]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+
+    // Out of the library: an explicit abstention.
+    let out = ok(
+        data,
+        &[
+            "ask",
+            "What dose of teplizumab delays type 1 diabetes?",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["abstained"], true);
+    assert!(v["citations"].as_array().is_none_or(|c| c.is_empty()));
+}

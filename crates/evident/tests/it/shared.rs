@@ -53,6 +53,42 @@ fn library_add_ingests_all_four_shared_corpora() {
     assert_eq!(count("uspstf:"), 90);
     assert_eq!(count("ngc:"), 106);
 
+    // Grounded answers cite the right sources.
+    let cases = [
+        (
+            "first-line treatment of stage I non-small cell lung cancer",
+            "nci:types/lung/hp/non-small-cell-lung-treatment-pdq",
+        ),
+        ("who should be screened for hepatitis C", "uspstf:topic-423"),
+        (
+            "management of hypertension in diabetes (VA/DoD)",
+            "ngc:ngc-10598",
+        ),
+    ];
+    for (q, source) in cases {
+        let json = ok(tmp.path(), &["ask", q, "--format", "json"]);
+        let a: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(a["abstained"], false, "{q}");
+        assert!(a["sections"].as_array().unwrap().len() >= 2, "{q}");
+        let cited: Vec<&str> = a["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["source_id"].as_str())
+            .collect();
+        assert!(cited.contains(&source), "{q}: {cited:?}");
+    }
+    let json = ok(
+        tmp.path(),
+        &[
+            "ask",
+            "Should I start resmetirom for MASH?",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(json.contains("\"abstained\": true"), "{json}");
+
     // Guideline-level questions find the right corpus.
     let hits = ok(
         tmp.path(),
