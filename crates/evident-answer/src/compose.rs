@@ -35,6 +35,8 @@ pub struct ComposeOptions {
     pub min_support: f32,
     /// Sources an answer draws on at most.
     pub max_sources: usize,
+    /// Statements per section at most.
+    pub section_cap: usize,
 }
 
 impl Default for ComposeOptions {
@@ -45,6 +47,7 @@ impl Default for ComposeOptions {
             lead_statements: 2,
             min_support: 0.25,
             max_sources: 4,
+            section_cap: 6,
         }
     }
 }
@@ -510,6 +513,7 @@ impl<'a> Composer<'a> {
             lead: Vec::new(),
             sections: Vec::new(),
             citations: Vec::new(),
+            questions_to_ask: Vec::new(),
             reading_grade: None,
             disclaimer: match req.audience {
                 Audience::Patient => DISCLAIMER_PATIENT,
@@ -561,12 +565,33 @@ impl<'a> Composer<'a> {
             );
             return finish(answer, started);
         }
+        let templ = section_template(analysis.kind, req.audience);
+        let mut trail_cache: HashMap<usize, HashSet<String>> = HashMap::new();
+        let mut section_of = Vec::new();
+        for c in candidates.iter().take(400) {
+            if !trail_cache.contains_key(&c.hit) {
+                let stems = self.lib.stems(&hits[c.hit].passage.trail.join(" "))?;
+                trail_cache.insert(c.hit, stems.into_iter().collect());
+            }
+            section_of.push(assign_section(&c.stems, &trail_cache[&c.hit], &templ));
+        }
         let chosen = select(
             &candidates,
             self.opts.max_statements + self.opts.lead_statements,
+            self.opts.lead_statements,
+            &section_of,
+            self.opts.section_cap,
         );
-        self.arrange(&mut answer, &analysis, &hits, &candidates, &chosen)?;
+        self.arrange(
+            &mut answer,
+            &analysis,
+            &hits,
+            &candidates,
+            &chosen,
+            &section_of,
+        )?;
         if req.audience == Audience::Patient {
+            answer.questions_to_ask = questions_to_ask(analysis.kind, analysis.focus.as_deref());
             let g = glossary::builtin();
             for s in answer.lead.iter_mut().chain(
                 answer
@@ -764,38 +789,18 @@ impl<'a> Composer<'a> {
         hits: &[Hit],
         candidates: &[Candidate],
         chosen: &[usize],
+        section_of: &[usize],
     ) -> Result<()> {
         let lead_n = self.opts.lead_statements.min(chosen.len());
         let (lead, body) = chosen.split_at(lead_n);
-        let mut sections: Vec<(String, Vec<usize>)> = Vec::new();
-        let mut templ: Vec<(&str, &[&str])> = template(analysis.kind).to_vec();
-        if answer.audience == Audience::Patient {
-            templ.push(SEEK_CARE);
-        }
+        let templ = section_template(analysis.kind, answer.audience);
         let other = "Other key points";
+        let mut sections: Vec<(String, Vec<usize>)> = Vec::new();
         for &c in body {
-            let cand = &candidates[c];
-            let trail_stems: HashSet<String> = self
-                .lib
-                .stems(&hits[cand.hit].passage.trail.join(" "))?
-                .into_iter()
-                .collect();
-            let mut best: (f32, &str) = (0.0, other);
-            for (heading, cues) in &templ {
-                let s: f32 = cues
-                    .iter()
-                    .map(|cue| {
-                        cand.stems.contains(*cue) as u8 as f32
-                            + 1.5 * trail_stems.contains(*cue) as u8 as f32
-                    })
-                    .sum();
-                if s > best.0 {
-                    best = (s, heading);
-                }
-            }
-            match sections.iter_mut().find(|(h, _)| h == best.1) {
+            let heading = templ.get(section_of[c]).map_or(other, |(h, _)| *h);
+            match sections.iter_mut().find(|(h, _)| h == heading) {
                 Some((_, v)) => v.push(c),
-                None => sections.push((best.1.to_string(), vec![c])),
+                None => sections.push((heading.to_string(), vec![c])),
             }
         }
         // Template order, "Other key points" last.
@@ -910,18 +915,29 @@ fn statement_text(sentence: &str) -> Option<String> {
 }
 
 /// Greedy selection with diversity: each pick is the best-scoring candidate after a penalty
-/// for overlap with what is already chosen, so no two statements say the same thing.
-fn select(candidates: &[Candidate], n: usize) -> Vec<usize> {
+/// for overlap with what is already chosen, so no two statements say the same thing; after the
+/// lead, no section takes more than `cap` statements, so one facet cannot crowd out the rest.
+fn select(
+    candidates: &[Candidate],
+    n: usize,
+    lead: usize,
+    section_of: &[usize],
+    cap: usize,
+) -> Vec<usize> {
     let mut chosen: Vec<usize> = Vec::new();
+    let mut per_section: HashMap<usize, usize> = HashMap::new();
     let mut seen_text: HashSet<String> = HashSet::new();
-    let pool: Vec<usize> = (0..candidates.len().min(400)).collect();
+    let pool = candidates.len().min(section_of.len());
     while chosen.len() < n {
         let mut best: Option<(f32, usize)> = None;
-        for &i in &pool {
-            if chosen.contains(&i) || seen_text.contains(&candidates[i].text.to_lowercase()) {
+        for (i, c) in candidates.iter().enumerate().take(pool) {
+            if chosen.contains(&i) || seen_text.contains(&c.text.to_lowercase()) {
                 continue;
             }
-            let c = &candidates[i];
+            let full = per_section.get(&section_of[i]).copied().unwrap_or(0) >= cap;
+            if chosen.len() >= lead && full {
+                continue;
+            }
             let overlap = chosen
                 .iter()
                 .map(|&j| jaccard(&c.stems, &candidates[j].stems))
@@ -936,9 +952,47 @@ fn select(candidates: &[Candidate], n: usize) -> Vec<usize> {
         }
         let Some((_, i)) = best else { break };
         seen_text.insert(candidates[i].text.to_lowercase());
+        if chosen.len() >= lead {
+            *per_section.entry(section_of[i]).or_default() += 1;
+        }
         chosen.push(i);
     }
     chosen
+}
+
+/// The sections of an answer to this kind of question, for this audience.
+fn section_template(
+    kind: QuestionKind,
+    audience: Audience,
+) -> Vec<(&'static str, &'static [&'static str])> {
+    let mut templ: Vec<(&str, &[&str])> = template(kind).to_vec();
+    if audience == Audience::Patient {
+        templ.push(SEEK_CARE);
+    }
+    templ
+}
+
+/// The template section a sentence belongs in (`templ.len()` for "Other key points"): the one
+/// whose cue stems it and its passage's headings share most; headings weigh more, since a
+/// guideline's own structure is the best evidence of what a sentence is about.
+fn assign_section(
+    stems: &HashSet<String>,
+    trail_stems: &HashSet<String>,
+    templ: &[(&str, &[&str])],
+) -> usize {
+    let mut best = (0.0, templ.len());
+    for (k, (_, cues)) in templ.iter().enumerate() {
+        let s: f32 = cues
+            .iter()
+            .map(|cue| {
+                stems.contains(*cue) as u8 as f32 + 1.5 * trail_stems.contains(*cue) as u8 as f32
+            })
+            .sum();
+        if s > best.0 {
+            best = (s, k);
+        }
+    }
+    best.1
 }
 
 fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
@@ -977,6 +1031,40 @@ fn finish(mut answer: Answer, started: Instant) -> Result<Answer> {
     answer.verify().map_err(Error::Unverified)?;
     answer.took_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok(answer)
+}
+
+/// Questions a patient can bring to an appointment, by kind of question. They are prompts we
+/// write, shown under their own heading, never presented as statements from a source.
+fn questions_to_ask(kind: QuestionKind, focus: Option<&str>) -> Vec<String> {
+    let topic = focus
+        .map(|f| f.split(" (").next().unwrap_or(f).to_string())
+        .unwrap_or_else(|| "this".to_string());
+    let mut out: Vec<String> = match kind {
+        QuestionKind::Treatment => vec![
+            format!("Which treatment do you recommend for my {topic}, and why?"),
+            "What side effects should I watch for, and what should I do if they happen?".into(),
+            "How will we know whether the treatment is working?".into(),
+        ],
+        QuestionKind::Screening | QuestionKind::Prevention => vec![
+            "Do I need this test or measure, and how often?".into(),
+            "What happens if a result is not normal?".into(),
+        ],
+        QuestionKind::Diagnosis => vec![
+            "Which tests do I need, and what will they show?".into(),
+            "Do I need to do anything to prepare for a test?".into(),
+        ],
+        QuestionKind::Dosing | QuestionKind::SideEffects => vec![
+            "What dose should I take, for how long, and what if I miss a dose?".into(),
+            "Could this medicine interact with anything else I take?".into(),
+        ],
+        QuestionKind::Monitoring => vec!["How often do I need check-ups or blood tests?".into()],
+        QuestionKind::Prognosis => {
+            vec!["What can I expect over the coming weeks and months?".into()]
+        }
+        _ => vec![format!("What does {topic} mean for me?")],
+    };
+    out.push("When should I call you, and when should I seek urgent care?".into());
+    out
 }
 
 /// Stable id: the same question, audience and parent give the same id.

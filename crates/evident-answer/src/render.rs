@@ -27,6 +27,10 @@ const TEXT_QUOTE_CHARS: usize = 200;
 
 const NEAREST_HEADING: &str = "Nearest topics in the library";
 
+/// Heading of the patient section of questions to bring to an appointment (our own prompts,
+/// not statements from a source).
+pub const QUESTIONS_HEADING: &str = "Questions to ask your clinician";
+
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
@@ -64,6 +68,13 @@ pub fn markdown(a: &Answer) -> String {
             let _ = writeln!(out, "## {}\n", md_inline(&section.heading));
             for s in &section.statements {
                 let _ = writeln!(out, "- {}", md_statement(s, false));
+            }
+            out.push('\n');
+        }
+        if !a.questions_to_ask.is_empty() {
+            let _ = writeln!(out, "## {QUESTIONS_HEADING}\n");
+            for q in &a.questions_to_ask {
+                let _ = writeln!(out, "- {}", md_inline(q));
             }
             out.push('\n');
         }
@@ -204,6 +215,17 @@ pub fn html(a: &Answer) -> String {
             );
             for s in &section.statements {
                 let _ = write!(out, "<li>{}</li>", html_statement(s, false, &mut seen));
+            }
+            out.push_str("</ul></section>\n");
+        }
+        if !a.questions_to_ask.is_empty() {
+            let _ = write!(
+                out,
+                "<section class=\"questions\"><h2>{}</h2><ul>",
+                escape(QUESTIONS_HEADING)
+            );
+            for q in &a.questions_to_ask {
+                let _ = write!(out, "<li>{}</li>", escape(&clean(q)));
             }
             out.push_str("</ul></section>\n");
         }
@@ -400,6 +422,13 @@ pub fn text(a: &Answer) -> String {
                     "{}",
                     wrap(&text_statement(s), TEXT_WIDTH, "  - ", "    ")
                 );
+            }
+            out.push('\n');
+        }
+        if !a.questions_to_ask.is_empty() {
+            heading(&mut out, QUESTIONS_HEADING);
+            for q in &a.questions_to_ask {
+                let _ = writeln!(out, "{}", wrap(&clean(q), TEXT_WIDTH, "  - ", "    "));
             }
             out.push('\n');
         }
@@ -652,6 +681,7 @@ mod tests {
                      Add methotrexate early.",
                 ),
             ],
+            questions_to_ask: vec![],
             reading_grade: Some(9.5),
             disclaimer: "For education only; not a substitute for professional advice.".into(),
             composer: "grounded".into(),

@@ -140,6 +140,9 @@ pub struct Answer {
     pub lead: Vec<Statement>,
     pub sections: Vec<AnswerSection>,
     pub citations: Vec<Citation>,
+    /// For patients: questions to bring to a clinician. Our own prompts, not source statements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions_to_ask: Vec<String>,
     /// Flesch–Kincaid grade of the statements, where measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reading_grade: Option<f32>,
@@ -261,6 +264,7 @@ mod tests {
                 statements,
             }],
             citations,
+            questions_to_ask: vec![],
             reading_grade: None,
             disclaimer: String::new(),
             composer: "grounded".into(),

@@ -8,7 +8,7 @@ use evident_index::SearchOptions;
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Question to search for; without one, a few example questions are searched.
+    /// Question to answer; without one, the example question is answered and two more searched.
     pub question: Option<String>,
     /// Folder of the starter library.
     #[arg(long, env = "EVIDENT_STARTER_LIBRARY")]
@@ -57,24 +57,26 @@ pub fn run(data: &Path, args: &DemoArgs) -> Result<()> {
     };
     let report = crate::ingest::add_to(&lib, &add)?;
     crate::ingest::print_report(&report, &lib)?;
-    let questions: Vec<&str> = match &args.question {
-        Some(q) => vec![q.as_str()],
-        None => EXAMPLES.to_vec(),
-    };
-    for q in questions {
-        println!("\n=== {q}\n");
-        let opts = SearchOptions {
-            k: args.k,
-            ..SearchOptions::default()
-        };
-        let hits = lib.search(q, &opts)?;
-        if hits.is_empty() {
-            println!("No passage in the library matches this question.");
+    let question = args.question.as_deref().unwrap_or(EXAMPLES[0]);
+    println!("\n=== Answer: {question}\n");
+    let answer = evident_answer::Composer::new(&lib).answer(&evident_answer::AskRequest {
+        question,
+        audience: evident_core::Audience::Clinician,
+        parent: None,
+    })?;
+    print!("{}", evident_answer::render::text(&answer));
+    if args.question.is_none() {
+        for q in &EXAMPLES[1..] {
+            println!("\n=== Search: {q}\n");
+            let opts = SearchOptions {
+                k: args.k,
+                ..SearchOptions::default()
+            };
+            crate::print_hits(&lib.search(q, &opts)?);
         }
-        crate::print_hits(&hits);
     }
     println!(
-        "Next: `evident search \"<question>\"`, or add sources with `evident library add <path>`."
+        "\nNext: `evident ask \"<question>\" [--audience patient] [--format md|json|html]`, `evident search \"<words>\"`, or add your own sources with `evident library add <path>`."
     );
     Ok(())
 }

@@ -92,6 +92,12 @@ struct SearchArgs {
 }
 
 fn main() {
+    // Die quietly on a closed pipe (`evident ask … | head`) instead of panicking on print.
+    // SAFETY: resetting a signal disposition to its default before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     if let Err(err) = run(cli) {
         eprintln!("error: {err:#}");

@@ -91,6 +91,8 @@ fn the_patient_answer_keeps_the_sources_and_adds_plain_language() {
         .collect();
     assert!(!glosses.is_empty(), "no plain-language glosses");
     assert!(patient.reading_grade.is_some());
+    assert!(!patient.questions_to_ask.is_empty());
+    assert!(clinician.questions_to_ask.is_empty());
     assert_ne!(patient.disclaimer, clinician.disclaimer);
     assert!(clinician.statements().all(|s| s.glosses.is_empty()));
 }

@@ -149,12 +149,14 @@ fn demo_indexes_the_starter_library_and_finds_the_example_topic() {
         !out.contains("Skipped"),
         "a starter topic failed to read:\n{out}"
     );
-    let first = out
-        .split("=== What is the treatment for necrotizing autoimmune myopathy?")
+    let answer = out
+        .split("=== Answer: What is the treatment for necrotizing autoimmune myopathy?")
         .nth(1)
-        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("1.")))
         .unwrap_or_default();
-    assert!(first.contains("Necrotizing autoimmune myopathy"), "{out}");
+    assert!(answer.contains("First-line therapy"), "{out}");
+    assert!(answer.contains("References"), "{out}");
+    assert!(answer.contains("Necrotizing autoimmune myopathy"), "{out}");
+    assert!(out.contains("=== Search: "), "{out}");
     // Running it again changes nothing.
     let again = ok(tmp.path(), &["demo", "gout flare"]);
     assert!(again.contains("unchanged)"), "{again}");
