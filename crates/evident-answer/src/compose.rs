@@ -569,11 +569,14 @@ impl<'a> Composer<'a> {
         let mut trail_cache: HashMap<usize, HashSet<String>> = HashMap::new();
         let mut section_of = Vec::new();
         for c in candidates.iter().take(400) {
-            if !trail_cache.contains_key(&c.hit) {
-                let stems = self.lib.stems(&hits[c.hit].passage.trail.join(" "))?;
-                trail_cache.insert(c.hit, stems.into_iter().collect());
-            }
-            section_of.push(assign_section(&c.stems, &trail_cache[&c.hit], &templ));
+            let trail = match trail_cache.entry(c.hit) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let stems = self.lib.stems(&hits[c.hit].passage.trail.join(" "))?;
+                    e.insert(stems.into_iter().collect())
+                }
+            };
+            section_of.push(assign_section(&c.stems, trail, &templ));
         }
         let chosen = select(
             &candidates,
