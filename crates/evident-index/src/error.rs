@@ -32,6 +32,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The vector file is corrupt or a vector has the wrong size.
+    #[error("passage vectors: {0}")]
+    Vectors(String),
     #[error("corrupt stored record: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -38,10 +38,13 @@ pub mod lexicon;
 pub mod library;
 pub mod query;
 pub mod schema;
+pub mod vectors;
 
 pub use error::{Error, Result};
 pub use lexicon::Lexicon;
 pub use library::{
-    kind_prior, AddOutcome, Hit, Library, LibraryWriter, SearchOptions, SourceBrief, SourceRecord,
+    kind_prior, AddOutcome, Hit, Library, LibraryWriter, SearchMode, SearchOptions, SourceBrief,
+    SourceRecord,
 };
 pub use query::QueryWeights;
+pub use vectors::{QueryEncoder, VectorStore};

@@ -1,7 +1,8 @@
 //! The library on disk: adding, replacing, removing and listing sources, and searching passages.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use evident_core::text::{split_sentences, truncate_words};
 use evident_core::{Audience, Document, Passage, Source, SourceKind};
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::query::{self, QueryWeights};
 use crate::schema::{self, Fields, RECORD_PASSAGE, RECORD_SOURCE, SCHEMA_VERSION};
+use crate::vectors::{rrf, text_hash, QueryEncoder, VectorStore};
 
 const MARKER_FILE: &str = "evident-index.json";
 
@@ -92,6 +94,7 @@ pub struct SearchOptions {
     pub expand: bool,
     pub snippets: bool,
     pub weights: QueryWeights,
+    pub mode: SearchMode,
 }
 
 impl Default for SearchOptions {
@@ -103,6 +106,7 @@ impl Default for SearchOptions {
             expand: true,
             snippets: true,
             weights: QueryWeights::default(),
+            mode: SearchMode::Auto,
         }
     }
 }
@@ -141,6 +145,36 @@ pub struct Library {
     fields: Fields,
     lexicon: &'static Lexicon,
     path: Option<PathBuf>,
+    /// Passage embeddings of the committed index, and the file they were read from.
+    vectors: RwLock<(Arc<VectorStore>, Option<String>)>,
+    encoder: RwLock<Option<Arc<dyn QueryEncoder>>>,
+}
+
+/// How to rank passages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchMode {
+    /// Hybrid when the library has embeddings and a query encoder, else BM25.
+    #[default]
+    Auto,
+    Bm25,
+    Dense,
+    /// Reciprocal-rank fusion (k = 60) of BM25 and dense rankings.
+    Hybrid,
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(SearchMode::Auto),
+            "bm25" => Ok(SearchMode::Bm25),
+            "dense" => Ok(SearchMode::Dense),
+            "hybrid" => Ok(SearchMode::Hybrid),
+            _ => Err(format!(
+                "unknown mode {s:?}; use bm25, dense, hybrid or auto"
+            )),
+        }
+    }
 }
 
 impl Library {
@@ -194,13 +228,47 @@ impl Library {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        // The committed payload names the vector file of this commit.
+        let file = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+            .and_then(|v| v["vectors"].as_str().map(String::from));
+        let store = match (&path, &file) {
+            (Some(dir), Some(f)) => VectorStore::load(&dir.join(f))?,
+            _ => VectorStore::default(),
+        };
         Ok(Library {
             index,
             reader,
             fields,
             lexicon: Lexicon::builtin(),
             path,
+            vectors: RwLock::new((Arc::new(store), file)),
+            encoder: RwLock::new(None),
         })
+    }
+
+    /// The passage embeddings of the committed index (empty when none were added).
+    pub fn vectors(&self) -> Arc<VectorStore> {
+        self.vectors.read().expect("vectors lock").0.clone()
+    }
+
+    /// Sets the encoder that turns queries into embeddings for dense and hybrid search.
+    pub fn set_encoder(&self, encoder: Arc<dyn QueryEncoder>) {
+        *self.encoder.write().expect("encoder lock") = Some(encoder);
+    }
+
+    /// The mode `Auto` resolves to now.
+    pub fn effective_mode(&self, mode: SearchMode) -> SearchMode {
+        let dense_ready =
+            !self.vectors().is_empty() && self.encoder.read().expect("encoder lock").is_some();
+        match mode {
+            SearchMode::Auto if dense_ready => SearchMode::Hybrid,
+            SearchMode::Auto => SearchMode::Bm25,
+            SearchMode::Dense | SearchMode::Hybrid if !dense_ready => SearchMode::Bm25,
+            m => m,
+        }
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -220,6 +288,8 @@ impl Library {
             lib: self,
             writer,
             batch: HashMap::new(),
+            removed: HashSet::new(),
+            new_vectors: Vec::new(),
         })
     }
 
@@ -335,19 +405,23 @@ impl Library {
     /// The ranked passages for `text`.
     pub fn search(&self, text: &str, opts: &SearchOptions) -> Result<Vec<Hit>> {
         let mut analyzer = self.analyzer()?;
-        let built = self.build_query(&mut analyzer, text, &opts.weights, opts.expand)?;
+        let built = self.build_query(&mut analyzer, text, &opts.weights, opts.expand);
+        let mode = self.effective_mode(opts.mode);
+        let built = match (built, mode) {
+            (Ok(b), _) => Some(b),
+            (Err(Error::EmptyQuery(_)), SearchMode::Dense | SearchMode::Hybrid) => None,
+            (Err(e), _) => return Err(e),
+        };
         let searcher = self.reader.searcher();
         // Priors can lift a passage a few places, so rank a wider pool before re-ordering.
-        let pool = if opts.priors {
+        let pool = if opts.priors || mode != SearchMode::Bm25 {
             (opts.k * 3).max(30)
         } else {
             opts.k
         };
-        let top = searcher.search(built.query.as_ref(), &TopDocs::with_limit(pool.max(1)))?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let (passage, source) = self.passage_of(&doc)?;
+        let mut hits = Vec::new();
+        let mut push = |score: f32, doc: &TantivyDocument| -> Result<()> {
+            let (passage, source) = self.passage_of(doc)?;
             let score = if opts.priors {
                 score * kind_prior(opts.audience, source.kind)
             } else {
@@ -360,16 +434,83 @@ impl Library {
                 source,
                 snippet: String::new(),
             });
+            Ok(())
+        };
+        let bm25 = |n: usize| -> Result<Vec<(f32, tantivy::DocAddress)>> {
+            match &built {
+                Some(b) => Ok(searcher.search(b.query.as_ref(), &TopDocs::with_limit(n.max(1)))?),
+                None => Ok(Vec::new()),
+            }
+        };
+        match mode {
+            SearchMode::Bm25 | SearchMode::Auto => {
+                for (score, addr) in bm25(pool)? {
+                    push(score, &searcher.doc(addr)?)?;
+                }
+            }
+            SearchMode::Dense | SearchMode::Hybrid => {
+                let encoder = self.encoder.read().expect("encoder lock").clone();
+                let qv = encoder.and_then(|e| e.encode(text)).unwrap_or_default();
+                let store = self.vectors();
+                let depth = pool.max(100);
+                let dense: Vec<(String, f32)> = store
+                    .search(&qv, depth)
+                    .into_iter()
+                    .map(|(i, score)| (store.id(i).to_string(), score))
+                    .collect();
+                let mut docs: HashMap<String, TantivyDocument> = HashMap::new();
+                let ranked: Vec<(String, f32)> = if mode == SearchMode::Dense {
+                    dense
+                } else {
+                    let mut lexical = Vec::new();
+                    for (_, addr) in bm25(depth)? {
+                        let doc: TantivyDocument = searcher.doc(addr)?;
+                        let id = text_of(&doc, self.fields.passage_id)
+                            .unwrap_or_default()
+                            .to_string();
+                        lexical.push(id.clone());
+                        docs.insert(id, doc);
+                    }
+                    let dense_ids = dense.into_iter().map(|(id, _)| id).collect();
+                    rrf(&[lexical, dense_ids], 60.0)
+                };
+                for (id, score) in ranked.into_iter().take(pool) {
+                    let doc = match docs.remove(&id) {
+                        Some(d) => d,
+                        None => match self.passage_doc(&searcher, &id)? {
+                            Some(d) => d,
+                            None => continue,
+                        },
+                    };
+                    push(score, &doc)?;
+                }
+            }
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(opts.k);
+        let stems = built.map(|b| b.stems).unwrap_or_default();
         for (i, hit) in hits.iter_mut().enumerate() {
             hit.rank = i + 1;
             if opts.snippets {
-                hit.snippet = snippet(&mut analyzer, &hit.passage.text, &built.stems);
+                hit.snippet = snippet(&mut analyzer, &hit.passage.text, &stems);
             }
         }
         Ok(hits)
+    }
+
+    fn passage_doc(
+        &self,
+        searcher: &tantivy::Searcher,
+        passage_id: &str,
+    ) -> Result<Option<TantivyDocument>> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.passage_id, passage_id),
+            IndexRecordOption::Basic,
+        );
+        match searcher.search(&q, &TopDocs::with_limit(1))?.first() {
+            Some(&(_, addr)) => Ok(Some(searcher.doc(addr)?)),
+            None => Ok(None),
+        }
     }
 
     /// Number of passages whose body holds `stem` (an already-analysed term), and the number of
@@ -500,6 +641,10 @@ pub struct LibraryWriter<'a> {
     writer: IndexWriter,
     /// Content hashes of sources added in this batch.
     batch: HashMap<String, String>,
+    /// Sources whose earlier vectors are dropped at commit (replaced or removed).
+    removed: HashSet<String>,
+    /// Vectors added in this batch: (passage id, text hash, vector).
+    new_vectors: Vec<(String, u64, Vec<f32>)>,
 }
 
 impl LibraryWriter<'_> {
@@ -522,6 +667,9 @@ impl LibraryWriter<'_> {
         if previous.is_some() {
             self.writer
                 .delete_term(Term::from_field_text(f.source_id, &source.id));
+            self.removed.insert(source.id.clone());
+            self.new_vectors
+                .retain(|(id, _, _)| id.rsplit_once('#').map(|(s, _)| s) != Some(&source.id));
         }
         self.batch.insert(source.id.clone(), hash.clone());
 
@@ -576,14 +724,72 @@ impl LibraryWriter<'_> {
         }
         self.writer
             .delete_term(Term::from_field_text(self.lib.fields.source_id, source_id));
+        self.removed.insert(source_id.to_string());
+        self.new_vectors
+            .retain(|(id, _, _)| id.rsplit_once('#').map(|(s, _)| s) != Some(source_id));
+        Ok(())
+    }
+
+    /// Adds the embeddings of `passages` (one vector per passage, in order), to be committed with
+    /// them. Call it after [`LibraryWriter::add`] for the same passages.
+    pub fn add_vectors(&mut self, passages: &[Passage], vectors: &[Vec<f32>]) -> Result<()> {
+        if passages.len() != vectors.len() {
+            return Err(Error::Vectors(format!(
+                "{} passages but {} vectors",
+                passages.len(),
+                vectors.len()
+            )));
+        }
+        for (p, v) in passages.iter().zip(vectors) {
+            self.new_vectors
+                .push((p.id.clone(), text_hash(&p.text), v.clone()));
+        }
         Ok(())
     }
 
     /// Makes every change visible at once, atomically: a crash before this returns leaves the
-    /// previous commit as it was.
+    /// previous commit, and its vectors, as they were.
     pub fn commit(mut self) -> Result<()> {
-        self.writer.commit()?;
+        let (old_store, old_file) = {
+            let v = self.lib.vectors.read().expect("vectors lock");
+            (v.0.clone(), v.1.clone())
+        };
+        let vectors_changed =
+            !self.new_vectors.is_empty() || (!old_store.is_empty() && !self.removed.is_empty());
+        let mut new_state = None;
+        let mut file = old_file.clone();
+        if vectors_changed {
+            let mut store = old_store.without_sources(&self.removed);
+            for (id, hash, v) in &self.new_vectors {
+                store.push(id.clone(), *hash, v)?;
+            }
+            if let Some(dir) = &self.lib.path {
+                let name = format!(
+                    "vectors-{}.bin",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos())
+                );
+                store.save(&dir.join(&name))?;
+                file = Some(name);
+            }
+            new_state = Some(store);
+        }
+        let mut prepared = self.writer.prepare_commit()?;
+        if let Some(f) = &file {
+            prepared.set_payload(&serde_json::json!({ "vectors": f }).to_string());
+        }
+        prepared.commit()?;
         self.writer.wait_merging_threads()?;
+        if let Some(store) = new_state {
+            *self.lib.vectors.write().expect("vectors lock") = (Arc::new(store), file.clone());
+            // Only now is the old file unreferenced.
+            if let (Some(dir), Some(old)) = (&self.lib.path, old_file) {
+                if file.as_deref() != Some(old.as_str()) {
+                    let _ = std::fs::remove_file(dir.join(old));
+                }
+            }
+        }
         self.lib.reload()
     }
 }
