@@ -94,6 +94,8 @@ fn split_block(text: &str, block: Range<usize>, out: &mut Vec<Range<usize>>) {
                 break;
             }
         }
+        // Reference numbers after the stop belong to the sentence: "rituximab.[2]-[4] However".
+        end += reference_marker_len(&s[end..]);
         let after = &s[end..];
         if !after.starts_with(char::is_whitespace) {
             continue; // "1.5", "mg/kg.", "U.S.A" inside a token
@@ -110,6 +112,34 @@ fn split_block(text: &str, block: Range<usize>, out: &mut Vec<Range<usize>>) {
         sentence_start = end;
     }
     push_trimmed(text, block.start + sentence_start, block.end, out);
+}
+
+/// Length of a run of bracketed reference numbers at the start of `s` ("[2]", "[2-4]",
+/// "[2]-[4]", "[3,5]"), or 0.
+fn reference_marker_len(s: &str) -> usize {
+    let mut len = 0;
+    loop {
+        let rest = &s[len..];
+        let (skip, rest) = match rest.strip_prefix('-').or_else(|| rest.strip_prefix('–')) {
+            Some(r) if len > 0 => (rest.len() - r.len(), r),
+            _ => (0, rest),
+        };
+        let Some(inner) = rest.strip_prefix('[') else {
+            return len;
+        };
+        let Some(close) = inner.find(']') else {
+            return len;
+        };
+        let body = &inner[..close];
+        let is_marker = body.chars().any(|c| c.is_ascii_digit())
+            && body
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '-' | '–' | ' '));
+        if !is_marker {
+            return len;
+        }
+        len += skip + 1 + close + 1;
+    }
 }
 
 /// Whether the period after `before` (the sentence so far) ends the sentence.
@@ -308,6 +338,22 @@ mod tests {
         assert_eq!(
             split("1. Take aspirin. 2. Rest."),
             ["1. Take aspirin.", "2. Rest."]
+        );
+    }
+
+    #[test]
+    fn reference_numbers_after_a_stop_stay_with_their_sentence() {
+        assert_eq!(
+            split("Give cladribine.[2]-[4] However, infections rose.[5] Next."),
+            [
+                "Give cladribine.[2]-[4]",
+                "However, infections rose.[5]",
+                "Next."
+            ]
+        );
+        assert_eq!(
+            split("See [Table 1]. Then stop."),
+            ["See [Table 1].", "Then stop."]
         );
     }
 

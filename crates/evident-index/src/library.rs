@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::query::{self, QueryWeights};
 use crate::schema::{self, Fields, RECORD_PASSAGE, RECORD_SOURCE, SCHEMA_VERSION};
-use crate::vectors::{rrf, text_hash, QueryEncoder, VectorStore};
+use crate::vectors::{rrf, QueryEncoder, VectorStore};
 
 const MARKER_FILE: &str = "evident-index.json";
 
@@ -730,20 +730,11 @@ impl LibraryWriter<'_> {
         Ok(())
     }
 
-    /// Adds the embeddings of `passages` (one vector per passage, in order), to be committed with
-    /// them. Call it after [`LibraryWriter::add`] for the same passages.
-    pub fn add_vectors(&mut self, passages: &[Passage], vectors: &[Vec<f32>]) -> Result<()> {
-        if passages.len() != vectors.len() {
-            return Err(Error::Vectors(format!(
-                "{} passages but {} vectors",
-                passages.len(),
-                vectors.len()
-            )));
-        }
-        for (p, v) in passages.iter().zip(vectors) {
-            self.new_vectors
-                .push((p.id.clone(), text_hash(&p.text), v.clone()));
-        }
+    /// Adds passage embeddings, to be committed with the passages: (passage id, hash of the text
+    /// that was embedded — the cache key — and the vector). Call it after
+    /// [`LibraryWriter::add`] for the same passages.
+    pub fn add_vectors(&mut self, entries: Vec<(String, u64, Vec<f32>)>) -> Result<()> {
+        self.new_vectors.extend(entries);
         Ok(())
     }
 

@@ -108,7 +108,7 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
         heap_mb: 256,
         quiet: true,
     };
-    let report = crate::ingest::add_to(&lib, &add)?;
+    let report = crate::ingest::add_to(&lib, &add, None)?;
     println!(
         "Library: {} sources, {} passages (ingested in {:.1} s)",
         report.sources(),

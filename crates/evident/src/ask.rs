@@ -54,7 +54,7 @@ fn load_parent(data: &Path, spec: &str) -> Result<Answer> {
 }
 
 pub fn run(data: &Path, args: &AskArgs) -> Result<()> {
-    let lib = crate::open_library(data)?;
+    let lib = crate::models::open_with_encoder(data)?;
     if lib.counts()?.0 == 0 {
         bail!(
             "the library in {} is empty: run `evident demo` to load the starter library, or `evident library add <path>`",

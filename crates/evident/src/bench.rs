@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// Times each query is run.
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
+    /// Also embed every passage (needs `evident models fetch`) and time hybrid search.
+    #[arg(long)]
+    pub embed: bool,
 }
 
 const SHARED: &str = "../shared/data";
@@ -45,7 +48,7 @@ pub fn shared_corpus_paths() -> Result<Vec<PathBuf>> {
     .collect())
 }
 
-pub fn run(args: &BenchArgs) -> Result<()> {
+pub fn run(data: &Path, args: &BenchArgs) -> Result<()> {
     let paths = if args.paths.is_empty() {
         shared_corpus_paths()?
     } else {
@@ -77,7 +80,18 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         heap_mb: 256,
         quiet: false,
     };
-    let report = crate::ingest::add_to(&lib, &add)?;
+    let embedder = if args.embed {
+        match crate::models::load(data)? {
+            Some(e) => Some(e),
+            None => bail!("--embed needs the embedding model: run `evident models fetch`"),
+        }
+    } else {
+        None
+    };
+    let report = crate::ingest::add_to(&lib, &add, embedder.as_deref())?;
+    if let Some(e) = &embedder {
+        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder(e.clone())));
+    }
     crate::ingest::print_report(&report, &lib)?;
 
     let mut questions = Vec::new();
@@ -97,30 +111,39 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if questions.is_empty() {
         bail!("no queries to time");
     }
-    let opts = SearchOptions::default();
-    // One warm-up pass, so the figures are for a warm index as a server would have it.
-    for q in &questions {
-        let _ = lib.search(q, &opts);
+    let mut modes = vec![evident_index::SearchMode::Bm25];
+    if embedder.is_some() {
+        modes.push(evident_index::SearchMode::Hybrid);
     }
-    let mut ms = Vec::with_capacity(questions.len() * args.repeat);
-    for _ in 0..args.repeat {
+    for mode in modes {
+        let opts = SearchOptions {
+            mode,
+            ..SearchOptions::default()
+        };
+        // One warm-up pass, so the figures are for a warm index as a server would have it.
         for q in &questions {
-            let t = Instant::now();
             let _ = lib.search(q, &opts);
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
+        let mut ms = Vec::with_capacity(questions.len() * args.repeat);
+        for _ in 0..args.repeat {
+            for q in &questions {
+                let t = Instant::now();
+                let _ = lib.search(q, &opts);
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+        println!(
+            "Search latency, {mode:?}, over {} queries x {} (k=10, snippets, priors, expansion): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            questions.len(),
+            args.repeat,
+            pct(0.5),
+            pct(0.95),
+            pct(0.99),
+            ms[ms.len() - 1]
+        );
     }
-    ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
-    println!(
-        "Search latency over {} queries x {} (k=10, snippets, priors, expansion): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        questions.len(),
-        args.repeat,
-        pct(0.5),
-        pct(0.95),
-        pct(0.99),
-        ms[ms.len() - 1]
-    );
     if !args.keep {
         drop(lib);
         std::fs::remove_dir_all(&scratch).ok();

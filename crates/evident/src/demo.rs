@@ -55,7 +55,7 @@ pub fn run(data: &Path, args: &DemoArgs) -> Result<()> {
         heap_mb: 64,
         quiet: true,
     };
-    let report = crate::ingest::add_to(&lib, &add)?;
+    let report = crate::ingest::add_to(&lib, &add, None)?;
     crate::ingest::print_report(&report, &lib)?;
     let question = args.question.as_deref().unwrap_or(EXAMPLES[0]);
     println!("\n=== Answer: {question}\n");

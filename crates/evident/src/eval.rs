@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident_core::{DocumentBuilder, Source, SourceKind};
 use evident_index::eval::{evaluate, format_run, parse_qrels, Qrels, Run};
-use evident_index::{Library, QueryWeights, SearchOptions};
+use evident_index::{Library, QueryWeights, SearchMode, SearchOptions};
 use evident_ingest::{chunk, ChunkOptions};
 use serde_json::Value;
 
@@ -43,6 +43,10 @@ pub struct RetrievalArgs {
     /// record as one document.
     #[arg(long)]
     pub passages: bool,
+    /// Ranking to evaluate: bm25, dense, hybrid, or all three side by side. Default: all when
+    /// the embedding model is installed, else bm25.
+    #[arg(long)]
+    pub mode: Option<String>,
     /// Query-layer weights, for tuning: title,trail,body,expansion,repeat.
     #[arg(long, value_delimiter = ',')]
     pub weights: Option<Vec<f32>>,
@@ -119,7 +123,7 @@ fn query_text(v: &Value) -> String {
     }
 }
 
-pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
+pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     let started = Instant::now();
     let records = read_jsonl(&args.corpus)?;
     let queries = read_jsonl(&args.queries)?;
@@ -160,22 +164,150 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
     } else {
         ChunkOptions::default()
     };
+    let modes: Vec<SearchMode> = match args.mode.as_deref() {
+        Some("all") => vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid],
+        Some(m) => vec![m.parse().map_err(anyhow::Error::msg)?],
+        None if evident_embed::model_present(&crate::models::model_dir(data)) => {
+            vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid]
+        }
+        None => vec![SearchMode::Bm25],
+    };
+    let needs_model = modes.iter().any(|m| *m != SearchMode::Bm25);
+    let embedder = if needs_model {
+        match crate::models::load(data)? {
+            Some(e) => Some(e),
+            None => {
+                bail!("dense and hybrid modes need the embedding model: run `evident models fetch`")
+            }
+        }
+    } else {
+        None
+    };
     let mut passages = 0;
+    let mut to_embed: Vec<(String, String)> = Vec::new(); // (passage id, text)
     for v in &records {
         if let Some(doc) = record_document(v, !args.passages) {
             let ps = chunk(&doc, &chunk_opts);
             passages += ps.len();
             writer.add(&doc, &ps)?;
+            if embedder.is_some() {
+                for p in &ps {
+                    to_embed.push((
+                        p.id.clone(),
+                        crate::ingest::embedding_text(&doc.source.title, p),
+                    ));
+                }
+            }
         }
+    }
+    let mut embed_note = String::new();
+    if let Some(embedder) = &embedder {
+        let (entries, note) = embed_with_cache(data, &args.corpus, embedder, &to_embed)?;
+        writer.add_vectors(entries)?;
+        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder(
+            embedder.clone(),
+        )));
+        embed_note = note;
     }
     writer.commit()?;
     let indexed = started.elapsed();
 
+    println!(
+        "corpus {}: {} records, {passages} passages, indexed in {:.1} s{embed_note}",
+        args.corpus.display(),
+        records.len(),
+        indexed.as_secs_f64()
+    );
+    for mode in modes {
+        run_mode(&lib, args, &queries, &qrels, threshold, mode)?;
+    }
+    Ok(())
+}
+
+/// (passage id, hash of the embedded text, vector), as `LibraryWriter::add_vectors` takes them.
+type VectorEntry = (String, u64, Vec<f32>);
+
+/// Vectors for `items` (passage id, text), from the cache file of this corpus where the text is
+/// unchanged, else embedded now; the cache is updated.
+fn embed_with_cache(
+    data: &Path,
+    corpus: &Path,
+    embedder: &evident_embed::Embedder,
+    items: &[(String, String)],
+) -> Result<(Vec<VectorEntry>, String)> {
+    use evident_index::vectors::text_hash;
+    let dir = data.join("cache");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = corpus
+        .file_name()
+        .map_or("corpus".into(), |n| n.to_string_lossy().into_owned());
+    let path = dir.join(format!("{name}.{}.vec", evident_embed::MODEL_NAME));
+    let cache = evident_index::VectorStore::load(&path).unwrap_or_default();
+    let hashes: Vec<u64> = items.iter().map(|(_, t)| text_hash(t)).collect();
+    let missing: Vec<usize> = (0..items.len())
+        .filter(|&i| cache.by_text_hash(hashes[i]).is_none())
+        .collect();
+    let started = Instant::now();
+    let mut fresh: std::collections::HashMap<usize, Vec<f32>> = std::collections::HashMap::new();
+    for chunk in missing.chunks(512) {
+        let texts: Vec<&str> = chunk.iter().map(|&i| items[i].1.as_str()).collect();
+        for (&i, v) in chunk.iter().zip(embedder.embed(&texts)?) {
+            fresh.insert(i, v);
+        }
+        eprint!("\rembedded {}/{} passages", fresh.len(), missing.len());
+    }
+    let took = started.elapsed().as_secs_f64();
+    if !missing.is_empty() {
+        eprintln!();
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut updated = evident_index::VectorStore::new(0);
+    for (i, (id, _)) in items.iter().enumerate() {
+        let v = match fresh.remove(&i) {
+            Some(v) => v,
+            None => cache
+                .by_text_hash(hashes[i])
+                .map(<[f32]>::to_vec)
+                .unwrap_or_default(),
+        };
+        updated.push(id.clone(), hashes[i], &v)?;
+        out.push((id.clone(), hashes[i], v));
+    }
+    if !missing.is_empty() {
+        updated.save(&path)?;
+    }
+    let note = if missing.is_empty() {
+        format!(
+            "; {} vectors from the cache {}",
+            items.len(),
+            path.display()
+        )
+    } else {
+        format!(
+            "; embedded {} passages in {:.1} s ({:.0} passages/s), {} from the cache",
+            missing.len(),
+            took,
+            missing.len() as f64 / took.max(1e-9),
+            items.len() - missing.len()
+        )
+    };
+    Ok((out, note))
+}
+
+fn run_mode(
+    lib: &Library,
+    args: &RetrievalArgs,
+    queries: &[Value],
+    qrels: &Qrels,
+    threshold: i32,
+    mode: SearchMode,
+) -> Result<()> {
     let mut opts = SearchOptions {
         k: args.k * 4,
         priors: false,
         expand: !args.no_expand,
         snippets: false,
+        mode,
         ..SearchOptions::default()
     };
     if let Some(w) = &args.weights {
@@ -192,7 +324,7 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
     }
     let mut run = Run::new();
     let mut latencies = Vec::new();
-    for v in &queries {
+    for v in queries {
         let Some(qid) = id_of(v, "qid") else { continue };
         let t = Instant::now();
         let hits = match lib.search(&query_text(v), &opts) {
@@ -212,21 +344,23 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
         latencies.push(t.elapsed().as_secs_f64() * 1e3);
         run.insert(qid, ranked);
     }
-    let m = evaluate(&qrels, &run, threshold);
-    if let Some(path) = &args.run {
-        std::fs::write(path, format_run(&run, "evident-bm25"))
+    let m = evaluate(qrels, &run, threshold);
+    let mode_name = format!("{mode:?}").to_lowercase();
+    let run_path = args.run.as_ref().map(|p| {
+        if args.mode.as_deref() == Some("all") || args.mode.is_none() && mode != SearchMode::Bm25 {
+            p.with_extension(format!("{mode_name}.trec"))
+        } else {
+            p.clone()
+        }
+    });
+    if let Some(path) = &run_path {
+        std::fs::write(path, format_run(&run, &format!("evident-{mode_name}")))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
     println!(
-        "corpus {}: {} records, {passages} passages, indexed in {:.1} s",
-        args.corpus.display(),
-        records.len(),
-        indexed.as_secs_f64()
-    );
-    println!(
-        "queries {}: {} run, {} judged (relevant = grade >= {threshold}); expansion {}",
+        "[{mode_name}] queries {}: {} run, {} judged (relevant = grade >= {threshold}); expansion {}",
         args.queries.display(),
         run.len(),
         m.queries,
@@ -245,7 +379,7 @@ pub fn retrieval(args: &RetrievalArgs) -> Result<()> {
             pct(0.99)
         );
     }
-    if let Some(path) = &args.run {
+    if let Some(path) = &run_path {
         println!("run written to {}", path.display());
     }
     Ok(())

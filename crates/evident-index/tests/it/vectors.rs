@@ -50,7 +50,7 @@ fn add(lib: &Library, id: &str, text: &str) {
     };
     let mut w = lib.writer(30_000_000).unwrap();
     w.add(&doc, std::slice::from_ref(&p)).unwrap();
-    w.add_vectors(std::slice::from_ref(&p), &[bag(&p.text)])
+    w.add_vectors(vec![(p.id.clone(), 0, bag(&p.text))])
         .unwrap();
     w.commit().unwrap();
 }

@@ -34,6 +34,7 @@ fn sigkill_during_ingest_keeps_the_last_commit() {
         .unwrap();
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .env("EVIDENT_MODEL_DIR", "/nonexistent/evident-test-model")
         .arg("--data")
         .arg(&data)
         .args(["library", "add", big.to_str().unwrap(), "--quiet"])

@@ -13,6 +13,9 @@ pub fn evident(data: &Path, args: &[&str]) -> Output {
         .arg(data)
         .args(args)
         .env_remove("EVIDENT_DATA")
+        // BM25 only: embedding whole corpora in a debug build would take hours; the embedder has
+        // its own tests in evident-embed.
+        .env("EVIDENT_MODEL_DIR", "/nonexistent/evident-test-model")
         .output()
         .expect("the evident binary runs")
 }
