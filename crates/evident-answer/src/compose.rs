@@ -14,7 +14,7 @@ use evident_core::{
     ANSWER_SCHEMA_VERSION,
 };
 use evident_index::lexicon::words;
-use evident_index::query::is_stopword;
+use evident_index::query::{self, is_stopword};
 use evident_index::{Hit, Library, SearchOptions};
 
 use crate::analyze::{analyze, is_question_word};
@@ -714,6 +714,8 @@ impl<'a> Composer<'a> {
             .map(|(k, _)| *k)
             .collect();
 
+        // One analyzer for every sentence: this loop is the composer's hot path.
+        let mut analyzer = self.lib.analyzer()?;
         let mut out = Vec::new();
         for (i, hit) in hits.iter().enumerate() {
             if !allowed.contains(hit.source.id.as_str()) {
@@ -723,11 +725,10 @@ impl<'a> Composer<'a> {
             if NOISE_HEADINGS.iter().any(|n| trail_lower.contains(n)) {
                 continue;
             }
-            let trail_stems: HashSet<String> = self
-                .lib
-                .stems(&hit.passage.trail.join(" "))?
-                .into_iter()
-                .collect();
+            let trail_stems: HashSet<String> =
+                query::analyze(&mut analyzer, &hit.passage.trail.join(" "))
+                    .into_iter()
+                    .collect();
             let rel_source = source_score[hit.source.id.as_str()] / best_source;
             let rank_prior = 1.0 / (1.0 + i as f32 / 10.0);
             let text = &hit.passage.text;
@@ -735,7 +736,9 @@ impl<'a> Composer<'a> {
                 let Some(sentence) = statement_text(&text[r]) else {
                     continue;
                 };
-                let stems: HashSet<String> = self.lib.stems(&sentence)?.into_iter().collect();
+                let stems: HashSet<String> = query::analyze(&mut analyzer, &sentence)
+                    .into_iter()
+                    .collect();
                 let covered: f32 = groups
                     .iter()
                     .filter(|g| g.iter().any(|s| stems.contains(s)))
@@ -1078,10 +1081,5 @@ pub fn answer_id(question: &str, audience: Audience, parent: Option<&str>) -> St
         audience.label(),
         parent.unwrap_or("")
     );
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("ans-{h:016x}")
+    format!("ans-{:016x}", evident_index::vectors::text_hash(&key))
 }

@@ -398,7 +398,9 @@ impl Library {
             .ok_or_else(|| Error::EmptyQuery(text.to_string()))
     }
 
-    fn analyzer(&self) -> Result<TextAnalyzer> {
+    /// The index's text analyzer (tokenise, lowercase, stem), for callers that stem many texts:
+    /// reuse one with [`query::analyze`] instead of calling [`Library::stems`] in a loop.
+    pub fn analyzer(&self) -> Result<TextAnalyzer> {
         Ok(self.index.tokenizer_for_field(self.fields.body)?)
     }
 
