@@ -883,6 +883,7 @@ fn statement(text: &str, citation: u32) -> Statement {
         text: text.to_string(),
         citations: vec![citation],
         glosses: Vec::new(),
+        editor_written: false,
     }
 }
 
@@ -1028,6 +1029,7 @@ fn abstain(answer: &mut Answer, reason: String, hits: &[Hit]) {
         text: reason.clone(),
         citations: Vec::new(),
         glosses: Vec::new(),
+        editor_written: false,
     }];
     answer.abstention_reason = Some(reason);
 }

@@ -616,6 +616,7 @@ mod tests {
             text: text.into(),
             citations: citations.to_vec(),
             glosses: vec![],
+            editor_written: false,
         }
     }
 

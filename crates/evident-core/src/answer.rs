@@ -83,6 +83,11 @@ pub struct Statement {
     /// Plain-language glosses shown beside the text for patients: (term, plain words).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub glosses: Vec<(String, String)>,
+    /// Written or reworded by an editor during review, not quoted from the source. It must still
+    /// cite a passage, but [`Answer::verify`] does not require its words to occur there; pages
+    /// mark it as editor-written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub editor_written: bool,
 }
 
 /// A section of the answer article.
@@ -176,7 +181,8 @@ impl Answer {
     /// Proves the answer is grounded: every statement cites at least one passage, every
     /// citation number resolves, citations are numbered 1..n, and each statement's text
     /// occurs (after case and whitespace folding, with bracketed reference numbers such as
-    /// "[2-4]" removed from both) in one of the passages it cites.
+    /// "[2-4]" removed from both) in one of the passages it cites — unless an editor wrote it
+    /// ([`Statement::editor_written`]), when it need only cite a passage.
     /// An abstention has no statements to check beyond its citations' numbering.
     pub fn verify(&self) -> Result<(), Vec<VerifyError>> {
         let mut errors = Vec::new();
@@ -211,7 +217,8 @@ impl Answer {
                 }
             }
             let needle = normalize_for_match(&strip_reference_markers(&s.text));
-            if !resolved.is_empty() && !resolved.iter().any(|p| p.contains(&needle)) {
+            if !s.editor_written
+                && !resolved.is_empty() && !resolved.iter().any(|p| p.contains(&needle)) {
                 errors.push(VerifyError::Unsupported {
                     statement: s.text.clone(),
                 });
@@ -277,6 +284,7 @@ mod tests {
             text: text.into(),
             citations,
             glosses: vec![],
+            editor_written: false,
         }
     }
 

@@ -7,6 +7,8 @@ pub enum Error {
     UnknownKind(String),
     #[error("unknown audience {0:?}; expected clinician, patient, student or all")]
     UnknownAudience(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

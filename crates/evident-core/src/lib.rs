@@ -20,6 +20,7 @@
 pub mod answer;
 pub mod error;
 pub mod model;
+pub mod review;
 pub mod text;
 
 pub use answer::{
@@ -27,6 +28,7 @@ pub use answer::{
     VerifyError, ANSWER_SCHEMA_VERSION,
 };
 pub use error::{Error, Result};
+pub use review::{allowed_actions, transition, Action, ReviewState, Role, TransitionError};
 pub use model::{
     Audience, Document, DocumentBuilder, Passage, Reference, Section, Source, SourceKind,
 };

@@ -1,0 +1,1 @@
+// Store test suite: run against SQLite and (when it answers) PostgreSQL.
