@@ -15,7 +15,9 @@ pub enum Error {
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// The actor acted on a version that is no longer the article's current one.
-    #[error("version {seen} is stale: the article is now at version {current}; reload and try again")]
+    #[error(
+        "version {seen} is stale: the article is now at version {current}; reload and try again"
+    )]
     Stale { seen: u32, current: u32 },
     /// Someone else changed the article at the same moment; nothing was changed.
     #[error("the article was changed by someone else at the same time; reload and try again")]

@@ -20,8 +20,15 @@
 //! # Ok::<(), evident_store::Error>(())
 //! ```
 
+mod articles;
+mod auth;
+mod backup;
+mod db;
+pub mod diff;
 mod error;
+pub mod reuse;
 
+pub use auth::{FAILURE_WINDOW_MS, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, SESSION_TTL_MS};
 pub use error::{Error, Result};
 
 use std::path::Path;
@@ -274,39 +281,75 @@ pub fn slugify(question: &str) -> String {
 /// `spawn_blocking` in async code.
 #[derive(Clone)]
 pub struct Store {
-    // Implementation detail: a backend (SQLite pool or PostgreSQL pool).
+    db: db::Db,
+}
+
+/// Who approved a version, and when (see [`Store::approvals`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub version: u32,
+    pub by: String,
+    pub at: Millis,
+}
+
+/// Now, in epoch milliseconds.
+pub(crate) fn now() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
 }
 
 impl Store {
     /// Opens (creating and migrating) the store: a `postgres://` or `postgresql://` URL, or a
     /// SQLite file path (optionally `sqlite://` + path).
     pub fn open(url_or_path: &str) -> Result<Store> {
-        let _ = url_or_path;
-        todo!()
+        let rest = url_or_path.trim();
+        if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
+            return Store::open_postgres(rest, None);
+        }
+        let path = rest.strip_prefix("sqlite://").unwrap_or(rest);
+        Store::open_sqlite(Path::new(path))
     }
 
     /// Opens a SQLite file, creating and migrating it.
     pub fn open_sqlite(path: &Path) -> Result<Store> {
-        let _ = path;
-        todo!()
+        let db = db::Db::Sqlite(std::sync::Arc::new(db::SqliteDb::open(path)?));
+        db::migrate(&db)?;
+        Ok(Store { db })
     }
 
     /// Connects to PostgreSQL and migrates. `schema`: use (and create) this schema instead of
     /// `public` — tests give each run its own.
     pub fn open_postgres(url: &str, schema: Option<&str>) -> Result<Store> {
-        let _ = (url, schema);
-        todo!()
+        let db = db::Db::Postgres(std::sync::Arc::new(db::PostgresDb::open(url, schema)?));
+        db::migrate(&db)?;
+        Ok(Store { db })
     }
 
     /// "sqlite" or "postgres".
     pub fn backend(&self) -> &'static str {
-        todo!()
+        self.db.backend()
+    }
+
+    /// Applies migrations not yet applied (opening does this too); how many ran.
+    pub fn migrate(&self) -> Result<usize> {
+        db::migrate(&self.db)
+    }
+
+    /// Checks the database files (SQLite's `PRAGMA integrity_check`; on PostgreSQL, that the
+    /// server answers). `Error::Internal` names the problem.
+    pub fn check_integrity(&self) -> Result<()> {
+        self.db.check_integrity()
     }
 
     // ---- users, sessions, tokens -------------------------------------------------------
 
     /// Adds a user; the password is hashed with argon2id. Usernames are unique
     /// (case-insensitive): a taken one is [`Error::Duplicate`].
+    ///
+    /// `actor`: the signed-in user adding someone, who must be an admin; `None` means the
+    /// operator at the command line (`evident user add`), who already holds the database
+    /// and so needs no further permission — never pass `None` for a web request.
     pub fn create_user(
         &self,
         actor: Option<&User>,
@@ -315,54 +358,51 @@ impl Store {
         password: &str,
         role: Role,
     ) -> Result<User> {
-        let _ = (actor, username, display_name, password, role);
-        todo!()
+        auth::create_user(&self.db, actor, username, display_name, password, role)
     }
 
     /// Checks a username and password. Unknown user and wrong password give the same
     /// [`Error::InvalidCredentials`]; too many failures for a username or client in 15 minutes
     /// give [`Error::RateLimited`] without checking the password.
     pub fn authenticate(&self, username: &str, password: &str, client: &str) -> Result<User> {
-        let _ = (username, password, client);
-        todo!()
+        auth::authenticate(&self.db, username, password, client)
     }
 
     /// Starts a login session; returns the opaque token for the session cookie.
     pub fn create_session(&self, user: &User) -> Result<String> {
-        let _ = user;
-        todo!()
+        auth::create_session(&self.db, user)
     }
 
     /// The user of a live session token, if any (expired or unknown tokens: `None`).
     pub fn session_user(&self, token: &str) -> Result<Option<User>> {
-        let _ = token;
-        todo!()
+        auth::session_user(&self.db, token)
     }
 
     pub fn end_session(&self, token: &str) -> Result<()> {
-        let _ = token;
-        todo!()
+        auth::end_session(&self.db, token)
     }
 
     /// Issues an API token (shown once; only its hash is stored).
     pub fn create_api_token(&self, user: &User, label: &str) -> Result<String> {
-        let _ = (user, label);
-        todo!()
+        auth::create_api_token(&self.db, user, label)
     }
 
     /// The user an API token belongs to, if any.
     pub fn token_user(&self, token: &str) -> Result<Option<User>> {
-        let _ = token;
-        todo!()
+        auth::token_user(&self.db, token)
+    }
+
+    /// Revokes an API token; false when it was unknown or already revoked.
+    pub fn revoke_api_token(&self, token: &str) -> Result<bool> {
+        auth::revoke_api_token(&self.db, token)
     }
 
     pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        let _ = username;
-        todo!()
+        auth::user_by_name(&self.db, username)
     }
 
     pub fn list_users(&self) -> Result<Vec<User>> {
-        todo!()
+        auth::list_users(&self.db)
     }
 
     // ---- articles -------------------------------------------------------------------------
@@ -370,55 +410,66 @@ impl Store {
     /// An existing article that answers this question: the same normalised question, or the
     /// same focus and kind with a highly similar question. Approved articles first; merged and
     /// withdrawn ones never.
-    pub fn find_reusable(&self, question: &str, analysis: &QuestionAnalysis) -> Result<Option<Article>> {
-        let _ = (question, analysis);
-        todo!()
+    pub fn find_reusable(
+        &self,
+        question: &str,
+        analysis: &QuestionAnalysis,
+    ) -> Result<Option<Article>> {
+        reuse::find_reusable(&self.db, question, analysis)
     }
 
     /// Stores a new article in state Submitted with version 1 (audit: `create`).
     /// Anyone may create (anonymous readers ask questions too).
     pub fn create_article(&self, actor: Option<&User>, new: NewArticle) -> Result<Article> {
-        let _ = (actor, new);
-        todo!()
+        articles::create(&self.db, actor, new)
     }
 
     pub fn article(&self, id: i64) -> Result<Option<Article>> {
-        let _ = id;
-        todo!()
+        self.db
+            .run(db::Mode::Read, |tx| articles::load_article(tx, id))
     }
 
     /// By slug, including merged articles (check [`Article::merged_into`] to redirect).
     pub fn article_by_slug(&self, slug: &str) -> Result<Option<Article>> {
-        let _ = slug;
-        todo!()
+        articles::by_slug(&self.db, slug)
     }
 
     pub fn list_articles(&self, query: &ArticleQuery) -> Result<Vec<Article>> {
-        let _ = query;
-        todo!()
+        articles::list(&self.db, query)
     }
 
     /// Follow-ups of an article, oldest first.
     pub fn children(&self, article_id: i64) -> Result<Vec<Article>> {
-        let _ = article_id;
-        todo!()
+        articles::children(&self.db, article_id)
     }
 
     pub fn version(&self, article_id: i64, number: u32) -> Result<Version> {
-        let _ = (article_id, number);
-        todo!()
+        articles::version(&self.db, article_id, number)
     }
 
     /// Every version, oldest first.
+    /// Who approved which version and when, oldest first (the published version is the
+    /// latest of these).
+    pub fn approvals(&self, article_id: i64) -> Result<Vec<Approval>> {
+        articles::approvals(&self.db, article_id)
+    }
+
     pub fn versions(&self, article_id: i64) -> Result<Vec<Version>> {
-        let _ = article_id;
-        todo!()
+        articles::versions(&self.db, article_id)
     }
 
     /// Line diff of the default rendering between two versions.
     pub fn diff(&self, article_id: i64, from: u32, to: u32) -> Result<Vec<DiffLine>> {
-        let _ = (article_id, from, to);
-        todo!()
+        let (old, new) = self.db.run(db::Mode::Read, |tx| {
+            Ok((
+                articles::load_version(tx, article_id, from)?,
+                articles::load_version(tx, article_id, to)?,
+            ))
+        })?;
+        Ok(diff::diff_lines(
+            &diff::lines(&old.answers[0]),
+            &diff::lines(&new.answers[0]),
+        ))
     }
 
     // ---- review ---------------------------------------------------------------------------
@@ -427,14 +478,12 @@ impl Store {
 
     /// Submitted → Under review; the reviewer becomes the claimant.
     pub fn claim(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        let _ = (actor, article_id, version);
-        todo!()
+        articles::claim(&self.db, actor, article_id, version)
     }
 
     /// Under review → Approved; that version becomes the published one, with who and when.
     pub fn approve(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        let _ = (actor, article_id, version);
-        todo!()
+        articles::approve(&self.db, actor, article_id, version)
     }
 
     /// Under review → Changes requested, with comments.
@@ -445,8 +494,7 @@ impl Store {
         version: u32,
         comments: Vec<NewComment>,
     ) -> Result<Article> {
-        let _ = (actor, article_id, version, comments);
-        todo!()
+        articles::request_changes(&self.db, actor, article_id, version, comments)
     }
 
     /// Saves a new version (editors): Changes requested → Under review, Approved → Submitted
@@ -459,18 +507,15 @@ impl Store {
         version: u32,
         revision: Revision,
     ) -> Result<Article> {
-        let _ = (actor, article_id, version, revision);
-        todo!()
+        articles::revise(&self.db, actor, article_id, version, revision)
     }
 
     pub fn withdraw(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        let _ = (actor, article_id, version);
-        todo!()
+        articles::withdraw(&self.db, actor, article_id, version)
     }
 
     pub fn reopen(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        let _ = (actor, article_id, version);
-        todo!()
+        articles::reopen(&self.db, actor, article_id, version)
     }
 
     /// A reviewer marks one statement of a version confirmed or flagged (latest mark wins).
@@ -482,13 +527,11 @@ impl Store {
         statement: &str,
         mark: Mark,
     ) -> Result<()> {
-        let _ = (actor, article_id, version, statement, mark);
-        todo!()
+        articles::mark_statement(&self.db, actor, article_id, version, statement, mark)
     }
 
     pub fn marks(&self, article_id: i64, version: u32) -> Result<Vec<StatementMark>> {
-        let _ = (article_id, version);
-        todo!()
+        articles::marks(&self.db, article_id, version)
     }
 
     /// A reviewer or editor comments on a version.
@@ -499,20 +542,17 @@ impl Store {
         version: u32,
         comment: NewComment,
     ) -> Result<Comment> {
-        let _ = (actor, article_id, version, comment);
-        todo!()
+        articles::comment(&self.db, actor, article_id, version, comment)
     }
 
     pub fn comments(&self, article_id: i64) -> Result<Vec<Comment>> {
-        let _ = article_id;
-        todo!()
+        articles::comments(&self.db, article_id)
     }
 
     /// Editors merge a duplicate into another article: `from` redirects to `into` and leaves
     /// every list.
     pub fn merge(&self, actor: Option<&User>, from: i64, into: i64) -> Result<Article> {
-        let _ = (actor, from, into);
-        todo!()
+        articles::merge(&self.db, actor, from, into)
     }
 
     // ---- library changes, audit, backup ----------------------------------------------------
@@ -520,26 +560,22 @@ impl Store {
     /// Flags every article citing one of these sources (re-ingested with new content or
     /// removed) "source changed — needs re-review". Returns how many were flagged.
     pub fn sources_changed(&self, source_ids: &[String]) -> Result<usize> {
-        let _ = source_ids;
-        todo!()
+        articles::sources_changed(&self.db, source_ids)
     }
 
     /// The audit log, newest first (admins only).
     pub fn audit_log(&self, actor: Option<&User>, limit: usize) -> Result<Vec<AuditEntry>> {
-        let _ = (actor, limit);
-        todo!()
+        articles::audit_log(&self.db, actor, limit)
     }
 
     /// Writes a consistent backup of the whole store to `path` (a JSON Lines dump that
     /// [`Store::restore`] reads, for either backend).
     pub fn backup(&self, path: &Path) -> Result<()> {
-        let _ = path;
-        todo!()
+        backup::backup(&self.db, path)
     }
 
     /// Loads a backup into this store, which must be empty.
     pub fn restore(&self, path: &Path) -> Result<()> {
-        let _ = path;
-        todo!()
+        backup::restore(&self.db, path)
     }
 }
