@@ -108,29 +108,32 @@ fn check_answers(answers: &[Answer]) -> Result<String> {
     serde_json::to_string(answers).map_err(|e| Error::Internal(format!("answers to JSON: {e}")))
 }
 
-fn insert_version(
-    tx: &mut dyn Tx,
+/// A version row to write, with the answers already verified and serialised.
+struct VersionRow<'a> {
     article_id: i64,
     number: u32,
-    answers: &[Answer],
+    answers: &'a [Answer],
     json: String,
-    author: Option<&str>,
-    note: Option<&str>,
+    author: Option<&'a str>,
+    note: Option<&'a str>,
     at: i64,
-) -> Result<()> {
+}
+
+fn insert_version(tx: &mut dyn Tx, v: VersionRow<'_>) -> Result<()> {
     tx.execute(
         "INSERT INTO versions (article_id, number, answers, author, note, created_at) \
          VALUES (?, ?, ?, ?, ?, ?)",
         &[
-            article_id.into(),
-            number.into(),
-            json.into(),
-            author.into(),
-            note.into(),
-            at.into(),
+            v.article_id.into(),
+            v.number.into(),
+            v.json.into(),
+            v.author.into(),
+            v.note.into(),
+            v.at.into(),
         ],
     )?;
-    let cited: BTreeSet<(&str, &str)> = answers
+    let cited: BTreeSet<(&str, &str)> = v
+        .answers
         .iter()
         .flat_map(|a| a.citations.iter())
         .map(|c| (c.passage_id.as_str(), c.source_id.as_str()))
@@ -140,8 +143,8 @@ fn insert_version(
             "INSERT INTO article_citations (article_id, version, source_id, passage_id) \
              VALUES (?, ?, ?, ?)",
             &[
-                article_id.into(),
-                number.into(),
+                v.article_id.into(),
+                v.number.into(),
                 source_id.into(),
                 passage_id.into(),
             ],
@@ -188,7 +191,18 @@ pub(crate) fn create(db: &Db, actor: Option<&User>, new: NewArticle) -> Result<A
                 ],
             )?;
             let id = row.int(0)?;
-            insert_version(tx, id, 1, &new.answers, json.clone(), None, None, at)?;
+            insert_version(
+                tx,
+                VersionRow {
+                    article_id: id,
+                    number: 1,
+                    answers: &new.answers,
+                    json: json.clone(),
+                    author: None,
+                    note: None,
+                    at,
+                },
+            )?;
             audit(
                 tx,
                 author,
@@ -487,13 +501,15 @@ fn act(
                 let json = answers_json.clone().unwrap_or_default();
                 insert_version(
                     tx,
-                    article.id,
-                    current,
-                    &revision.answers,
-                    json,
-                    Some(by),
-                    revision.note.as_deref(),
-                    at,
+                    VersionRow {
+                        article_id: article.id,
+                        number: current,
+                        answers: &revision.answers,
+                        json,
+                        author: Some(by),
+                        note: revision.note.as_deref(),
+                        at,
+                    },
                 )?;
                 detail["note"] = json!(revision.note);
             }
