@@ -1,1 +1,9 @@
-// Server tests.
+//! Server tests: the real router on a random port over a fresh data folder per app (the starter
+//! library indexed into a temp index, a temp SQLite store), driven by an HTTP client and, for the
+//! end-to-end flow, by headless Chromium over WebDriver.
+
+mod api;
+mod browser;
+mod pages;
+mod support;
+mod webdriver;

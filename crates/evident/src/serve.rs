@@ -1,0 +1,76 @@
+//! `evident serve`: the web app and JSON API over the library and the article store in the
+//! data folder. With no flags it listens on 127.0.0.1:8080, keeps articles in
+//! `<data>/evident.db` (SQLite), and indexes the bundled starter library when the library is
+//! empty.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "EVIDENT_ADDR")]
+    pub addr: SocketAddr,
+    /// Questions that compose an answer, per client address per minute (0 = unlimited).
+    #[arg(long, default_value_t = 30, env = "EVIDENT_ASK_RATE")]
+    pub ask_rate: u32,
+    /// Mark cookies Secure (set this when serving over HTTPS; they are also Secure when a proxy
+    /// sends X-Forwarded-Proto: https).
+    #[arg(long, env = "EVIDENT_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
+    #[arg(long, env = "EVIDENT_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Starter library folder to index when the library is empty.
+    #[arg(long, env = "EVIDENT_STARTER_LIBRARY")]
+    pub library: Option<PathBuf>,
+}
+
+pub fn run(data: &Path, args: &ServeArgs) -> Result<()> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create the data folder {}", data.display()))?;
+    let lib = crate::models::open_with_encoder(data)?;
+    let (sources, _) = lib.counts()?;
+    if sources == 0 {
+        let folder = crate::demo::starter_library(args.library.as_deref())?;
+        println!(
+            "The library is empty: indexing the starter library in {} …",
+            folder.display()
+        );
+        let add = crate::ingest::AddArgs {
+            paths: vec![folder],
+            max_file_mb: 32,
+            heap_mb: 64,
+            quiet: true,
+        };
+        let report = crate::ingest::add_to(&lib, &add, None)?;
+        crate::ingest::print_report(&report, &lib)?;
+    }
+    let db = data.join("evident.db");
+    let store = evident_store::Store::open(&db.to_string_lossy())
+        .with_context(|| format!("cannot open the article store {}", db.display()))?;
+    let config = evident_server::AppConfig {
+        addr: args.addr,
+        ask_rate_per_minute: args.ask_rate,
+        secure_cookies: args.secure_cookies,
+        trust_proxy: args.trust_proxy,
+        ..evident_server::AppConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    println!(
+        "Evident is serving on http://{} (articles in {}); Ctrl-C stops it.",
+        args.addr,
+        db.display()
+    );
+    runtime
+        .block_on(evident_server::serve(config, Arc::new(lib), store))
+        .with_context(|| format!("cannot serve on {}", args.addr))?;
+    Ok(())
+}
