@@ -36,6 +36,8 @@ pub struct Report {
     pub bytes: u64,
     pub new: u64,
     pub replaced: u64,
+    /// Sources re-added with different content (their articles need re-review).
+    pub replaced_ids: Vec<String>,
     pub unchanged: u64,
     pub passages: u64,
     /// (item path, reason)
@@ -57,12 +59,14 @@ impl Report {
     }
 }
 
-pub fn add(data: &Path, args: &AddArgs) -> Result<()> {
+/// `library add`; then articles citing sources whose content changed are flagged in the
+/// article store at `db_url` (when one exists).
+pub fn add(data: &Path, db_url: Option<&str>, args: &AddArgs) -> Result<()> {
     let lib = crate::open_library(data)?;
     let embedder = crate::models::load(data)?;
     let report = add_to(&lib, args, embedder.as_deref())?;
     print_report(&report, &lib)?;
-    Ok(())
+    crate::admin::flag_changed_sources(data, db_url, &report.replaced_ids)
 }
 
 /// What the reader thread sends: one item's documents with their passages, or why it was
@@ -142,7 +146,10 @@ pub fn add_to(lib: &Library, args: &AddArgs, embedder: Option<&Embedder>) -> Res
                     let outcome = writer.add(&doc, &passages)?;
                     match outcome {
                         AddOutcome::New => report.new += 1,
-                        AddOutcome::Replaced => report.replaced += 1,
+                        AddOutcome::Replaced => {
+                            report.replaced += 1;
+                            report.replaced_ids.push(doc.source.id.clone());
+                        }
                         AddOutcome::Unchanged => report.unchanged += 1,
                     }
                     report.passages += passages.len() as u64;

@@ -1,6 +1,7 @@
 //! `evident`: the command line. Wiring, configuration and progress bars; the work is done by
 //! the library crates.
 
+mod admin;
 mod answers_eval;
 mod ask;
 mod bench;
@@ -27,6 +28,10 @@ struct Cli {
     #[arg(long, global = true, env = "EVIDENT_DATA")]
     data: Option<PathBuf>,
 
+    /// Article store: a `postgres://` URL or a SQLite file. Default: <data>/evident.db.
+    #[arg(long, global = true, env = "EVIDENT_DATABASE_URL")]
+    database_url: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +55,12 @@ enum Command {
     /// The embedding model for dense and hybrid search.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Users of the review workspace: add, list.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// The article store: backup, restore, migrate.
+    #[command(subcommand)]
+    Db(admin::DbCommand),
 }
 
 #[derive(Subcommand)]
@@ -128,10 +139,16 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     let data = data_dir(cli.data);
+    let db_url = cli.database_url.as_deref();
     match cli.command {
-        Command::Library(LibraryCommand::Add(args)) => ingest::add(&data, &args),
+        Command::Library(LibraryCommand::Add(args)) => ingest::add(&data, db_url, &args),
         Command::Library(LibraryCommand::List { json }) => list(&data, json),
-        Command::Library(LibraryCommand::Remove { source_id }) => remove(&data, &source_id),
+        Command::Library(LibraryCommand::Remove { source_id }) => {
+            remove(&data, &source_id)?;
+            admin::flag_changed_sources(&data, db_url, &[source_id])
+        }
+        Command::User(command) => admin::user(&data, db_url, command),
+        Command::Db(command) => admin::db(&data, db_url, command),
         Command::Search(args) => search(&data, &args),
         Command::Ask(args) => ask::run(&data, &args),
         Command::Demo(args) => demo::run(&data, &args),

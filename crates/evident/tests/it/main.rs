@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod shared;
+mod store;
 
 use std::path::Path;
 use std::process::{Command, Output};
