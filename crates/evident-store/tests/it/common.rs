@@ -96,6 +96,27 @@ impl TestDb {
         }
     }
 
+    /// Runs SQL straight on the database, past the store (as an operator with a SQL shell).
+    pub fn raw_execute(&self, sql: &str) -> Result<usize, String> {
+        match &self.kind {
+            Backend::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute(sql, [])
+                .map_err(|e| e.to_string()),
+            Backend::Postgres(schema) => {
+                let mut client = postgres::Client::connect(&pg_url(), postgres::NoTls).unwrap();
+                client
+                    .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                    .unwrap();
+                client.execute(sql, &[]).map(|n| n as usize).map_err(|e| {
+                    e.as_db_error()
+                        .map(|d| d.message().to_string())
+                        .unwrap_or(e.to_string())
+                })
+            }
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.kind, Backend::Postgres(_))
     }

@@ -13,7 +13,25 @@ both_backends!(
     marks_comments_and_diffs,
     lists_children_and_audit_access,
     audit_log_is_append_only,
+    migrations_apply_once,
 );
+
+fn migrations_apply_once(db: &TestDb) {
+    assert_eq!(
+        db.store.migrate().unwrap(),
+        0,
+        "opening applied every migration"
+    );
+    let again = db.reopen();
+    assert_eq!(again.migrate().unwrap(), 0);
+    assert_eq!(
+        db.raw_execute("UPDATE schema_migrations SET name = name WHERE version = 1")
+            .unwrap(),
+        1,
+        "migration 1 is recorded"
+    );
+    again.check_integrity().unwrap();
+}
 
 fn revision(question: &str, extra: &str) -> Revision {
     Revision {

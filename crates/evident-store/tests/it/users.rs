@@ -151,6 +151,15 @@ fn sessions_and_tokens_resolve_and_end(db: &TestDb) {
     assert_eq!(store.token_user(&api).unwrap(), None);
     assert!(!store.revoke_api_token(&api).unwrap());
 
+    // Sessions end by themselves when they expire.
+    let old = store.create_session(&dee).unwrap();
+    assert_eq!(
+        db.raw_execute("UPDATE sessions SET expires_at = 1")
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.session_user(&old).unwrap(), None);
+
     // Only hashes are stored: the token itself appears nowhere in a backup.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backup.jsonl");
