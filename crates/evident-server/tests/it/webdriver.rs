@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a832-4a44fefc31d4";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// The chromedriver binary, if installed.
 pub fn chromedriver() -> Option<String> {
@@ -117,6 +117,10 @@ impl Browser {
         self.cmd("GET", "/url", None).as_str().unwrap_or("").to_string()
     }
 
+    pub fn source(&self) -> String {
+        self.cmd("GET", "/source", None).as_str().unwrap_or("").to_string()
+    }
+
     pub fn find_all(&self, css: &str) -> Vec<Element> {
         self.cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})))
             .as_array()
@@ -137,8 +141,9 @@ impl Browser {
             }
             assert!(
                 started.elapsed() < Duration::from_secs(10),
-                "no element matches {css:?} on {}",
-                self.url()
+                "no element matches {css:?} on {}:\n{}",
+                self.url(),
+                self.source().chars().take(3000).collect::<String>()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
