@@ -224,10 +224,27 @@ impl SqliteDb {
         // WAL: readers never block the writer. synchronous=FULL syncs the log at every commit,
         // so an acknowledged approval survives a killed process and a power cut alike; review
         // actions are few, so the fsync costs nothing that matters.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )?;
-        Ok(conn)
+        let setup =
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+        // Switching a new file to WAL while another process opens it can fail as "locked"
+        // without SQLite calling the busy handler; such a race passes in milliseconds.
+        let mut attempts = 0;
+        loop {
+            match conn.execute_batch(setup) {
+                Ok(()) => return Ok(conn),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if attempts < 200
+                        && matches!(
+                            e.code,
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        ) =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     fn run<T>(&self, mode: Mode, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
@@ -339,7 +356,18 @@ impl PostgresDb {
                 idle: Mutex::new(Vec::new()),
             },
         };
-        let conn = db.conn()?;
+        let mut conn = db.conn()?;
+        if let Some(schema) = &db.schema {
+            // `IF NOT EXISTS` is not atomic: a server opening the same new schema at the same
+            // moment may win the race, and then the schema is there, which is all we need.
+            match conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")) {
+                Ok(()) => {}
+                Err(e) => match Error::from(e) {
+                    Error::Duplicate(_) => {}
+                    other => return Err(other),
+                },
+            }
+        }
         db.pool.give(conn);
         Ok(db)
     }
@@ -356,9 +384,7 @@ impl PostgresDb {
         })?;
         if let Some(schema) = &self.schema {
             // The name was checked in `open`: letters, digits and '_' only.
-            client.batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
-            ))?;
+            client.batch_execute(&format!("SET search_path TO \"{schema}\""))?;
         }
         Ok(client)
     }
@@ -517,10 +543,22 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
     include_str!("../migrations/postgres/0001_init.sql"),
 )];
 
+/// Advisory lock key for migrations ("evident" in ASCII, as a number).
+const MIGRATION_LOCK: i64 = 0x65_7669_6465_6e74;
+
 /// Applies every migration not yet recorded in `schema_migrations`, each in its own
 /// transaction with its record.
 pub(crate) fn migrate(db: &Db) -> Result<usize> {
+    // Two servers starting at once on a new PostgreSQL database must not both create the
+    // tables: each migration step holds this lock (SQLite's `BEGIN IMMEDIATE` does the same).
+    let serialize = |tx: &mut dyn Tx| -> Result<()> {
+        if let Db::Postgres(_) = db {
+            tx.execute("SELECT pg_advisory_xact_lock(?)", &[MIGRATION_LOCK.into()])?;
+        }
+        Ok(())
+    };
     db.run(Mode::Write, |tx| {
+        serialize(tx)?;
         tx.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                 version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -530,6 +568,7 @@ pub(crate) fn migrate(db: &Db) -> Result<usize> {
     let mut applied = 0;
     for &(number, name, sqlite_sql, postgres_sql) in MIGRATIONS {
         let done = db.run(Mode::Write, |tx| {
+            serialize(tx)?;
             let seen = tx.query_opt(
                 "SELECT version FROM schema_migrations WHERE version = ?",
                 &[number.into()],

@@ -14,7 +14,52 @@ both_backends!(
     lists_children_and_audit_access,
     audit_log_is_append_only,
     migrations_apply_once,
+    concurrent_opens_migrate_once,
 );
+
+/// Two servers starting together on a new database: both open it, the schema is made once.
+fn concurrent_opens_migrate_once(db: &TestDb) {
+    let fresh = match &db.kind {
+        crate::common::Backend::Sqlite(path) => {
+            path.with_file_name("fresh.db").display().to_string()
+        }
+        crate::common::Backend::Postgres(_) => crate::common::unique_schema(),
+    };
+    let postgres = db.is_postgres();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let openers: Vec<_> = (0..3)
+        .map(|_| {
+            let (fresh, barrier) = (fresh.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                if postgres {
+                    Store::open_postgres(&crate::common::pg_url(), Some(&fresh))
+                } else {
+                    Store::open(&fresh)
+                }
+            })
+        })
+        .collect();
+    let stores: Vec<Store> = openers
+        .into_iter()
+        .map(|h| h.join().unwrap().unwrap())
+        .collect();
+    for store in &stores {
+        assert_eq!(store.migrate().unwrap(), 0);
+    }
+    let user = stores[0]
+        .create_user(None, "una", "", "pw", evident_core::Role::Reader)
+        .unwrap();
+    assert_eq!(stores[2].user_by_name("una").unwrap(), Some(user));
+    drop(stores);
+    if postgres {
+        let mut client =
+            ::postgres::Client::connect(&crate::common::pg_url(), ::postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("DROP SCHEMA \"{fresh}\" CASCADE"))
+            .unwrap();
+    }
+}
 
 fn migrations_apply_once(db: &TestDb) {
     assert_eq!(
