@@ -579,3 +579,9 @@ impl Store {
         backup::restore(&self.db, path)
     }
 }
+
+// The server shares one store between request threads.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Store>();
+};
