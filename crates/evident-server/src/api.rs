@@ -55,7 +55,10 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(ApiQuery(v)),
             Err(rej) => Err(ApiError(AppError::Malformed(rej.body_text()))),
@@ -69,7 +72,10 @@ pub struct ApiPath<T>(pub T);
 impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(ApiPath(v)),
             Err(rej) => Err(ApiError(AppError::Malformed(format!(
@@ -165,7 +171,12 @@ impl ArticleJson {
 }
 
 /// The article with its answer for `audience` and its follow-ups.
-async fn full_article(state: &AppState, article: Article, audience: Audience, reused: Option<bool>) -> Result<ArticleJson, AppError> {
+async fn full_article(
+    state: &AppState,
+    article: Article,
+    audience: Audience,
+    reused: Option<bool>,
+) -> Result<ArticleJson, AppError> {
     let store = state.store();
     blocking(move || {
         let version = store.version(article.id, article.shown_version())?;
@@ -194,7 +205,11 @@ async fn ask(
     created_or_reused(&state, asked, audience).await
 }
 
-async fn created_or_reused(state: &AppState, asked: service::Asked, audience: Audience) -> Result<Response, ApiError> {
+async fn created_or_reused(
+    state: &AppState,
+    asked: service::Asked,
+    audience: Audience,
+) -> Result<Response, ApiError> {
     let status = if asked.reused {
         StatusCode::OK
     } else {
@@ -541,9 +556,7 @@ pub fn openapi() -> Value {
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
             });
         }
-        let entry = paths
-            .entry(r.path.to_string())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
         entry[r.method.as_str().to_ascii_lowercase()] = op;
     }
     json!({
@@ -724,14 +737,23 @@ mod tests {
             // Every path parameter is declared.
             for seg in r.path.split('/').filter(|s| s.starts_with('{')) {
                 let name = seg.trim_matches(|c| c == '{' || c == '}');
-                assert!(r.params.iter().any(|p| p.name == name && p.location == "path" && p.required), "{name} of {}", r.path);
+                assert!(
+                    r.params
+                        .iter()
+                        .any(|p| p.name == name && p.location == "path" && p.required),
+                    "{name} of {}",
+                    r.path
+                );
             }
         }
         // Every $ref resolves.
         let text = doc.to_string();
         for piece in text.split("\"#/components/schemas/").skip(1) {
             let name = piece.split('"').next().unwrap();
-            assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {name}");
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "dangling $ref {name}"
+            );
         }
         let ids: std::collections::HashSet<_> = ROUTES.iter().map(|r| r.operation_id).collect();
         assert_eq!(ids.len(), ROUTES.len(), "operation ids are unique");

@@ -81,9 +81,9 @@ impl AppError {
                     S::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 let message = match e {
-                    S::Stale { .. } | S::Conflict => format!(
-                        "someone else changed this article; reload and try again ({e})"
-                    ),
+                    S::Stale { .. } | S::Conflict => {
+                        format!("someone else changed this article; reload and try again ({e})")
+                    }
                     S::Internal(_) => INTERNAL_MESSAGE.to_string(),
                     _ => msg,
                 };
@@ -251,8 +251,11 @@ mod tests {
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(code, "conflict");
         assert!(message.contains("reload"), "{message}");
-        let (status, code, _) =
-            AppError::Store(evident_store::Error::Stale { seen: 1, current: 2 }).parts();
+        let (status, code, _) = AppError::Store(evident_store::Error::Stale {
+            seen: 1,
+            current: 2,
+        })
+        .parts();
         assert_eq!((status, code), (StatusCode::CONFLICT, "stale_version"));
     }
 }

@@ -246,7 +246,10 @@ mod tests {
 
     #[test]
     fn only_plain_http_urls_are_links() {
-        assert_eq!(safe_url(" https://example.org/a "), Some("https://example.org/a"));
+        assert_eq!(
+            safe_url(" https://example.org/a "),
+            Some("https://example.org/a")
+        );
         assert_eq!(safe_url("javascript:alert(1)"), None);
         assert_eq!(safe_url("JaVaScRiPt:alert(1)"), None);
         assert_eq!(safe_url("https://x.org/\" onmouseover=\"x"), None);
@@ -256,7 +259,10 @@ mod tests {
 
     #[test]
     fn escape_covers_attributes() {
-        assert_eq!(escape("<a href='x' \"y\">&"), "&lt;a href=&#39;x&#39; &quot;y&quot;&gt;&amp;");
+        assert_eq!(
+            escape("<a href='x' \"y\">&"),
+            "&lt;a href=&#39;x&#39; &quot;y&quot;&gt;&amp;"
+        );
         assert_eq!(url_encode("a b&c"), "a%20b%26c");
     }
 }

@@ -119,7 +119,10 @@ where
 
 /// The user behind a request: an API token (`Authorization: Bearer …`) or a session cookie.
 /// A bearer token that matches no user is an error; a stale session cookie is ignored.
-pub(crate) async fn resolve_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, AppError> {
+pub(crate) async fn resolve_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<User>, AppError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -154,7 +157,10 @@ pub struct PageUser(pub Option<User>);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(PageUser(resolve_user(state, &parts.headers).await?))
     }
 }
@@ -165,7 +171,10 @@ pub struct ApiUser(pub Option<User>);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ApiUser(resolve_user(state, &parts.headers).await?))
     }
 }
@@ -176,7 +185,10 @@ pub struct ClientIp(pub std::net::IpAddr);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>();
@@ -236,7 +248,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).
-pub async fn serve_on<F>(listener: tokio::net::TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
+pub async fn serve_on<F>(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {

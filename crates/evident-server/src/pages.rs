@@ -76,7 +76,10 @@ fn form_rejection(status: StatusCode, text: String, state: &AppState) -> AppErro
 /// The audience of this request: `?audience=` (remembered in a cookie), else the cookie, else
 /// clinician. Returns whether the cookie must be set.
 pub fn chosen_audience(query: &HashMap<String, String>, headers: &HeaderMap) -> (Audience, bool) {
-    if let Some(a) = query.get("audience").and_then(|a| a.parse::<Audience>().ok()) {
+    if let Some(a) = query
+        .get("audience")
+        .and_then(|a| a.parse::<Audience>().ok())
+    {
         return (page_audience(a), true);
     }
     let from_cookie = crate::security::cookie(headers, AUDIENCE_COOKIE)
@@ -134,14 +137,14 @@ async fn home(
     let (audience, _) = chosen_audience(&query, &headers);
     let mut body = String::new();
     body.push_str("<h1>Ask a clinical question</h1>\n<p>Answers are built only from the sources in this library; every statement is quoted from a cited passage, and our Medical Advisory Board reviews each article.</p>\n");
-    let _ = write!(
+    let _ = writeln!(
         body,
         "<form class=\"ask\" method=\"post\" action=\"/ask\">{}\
 <label for=\"question\">Your question, in plain words</label>\
 <textarea id=\"question\" name=\"question\" rows=\"3\" maxlength=\"2000\" required placeholder=\"What is the treatment for …?\"></textarea>\
 <div class=\"row\"><div><label for=\"audience\">Which best describes you?</label>\
 <select id=\"audience\" name=\"audience\">{}</select></div>\
-<div><button class=\"primary\" type=\"submit\">Ask</button></div></div></form>\n",
+<div><button class=\"primary\" type=\"submit\">Ask</button></div></div></form>",
         html::csrf_field(&csrf.0),
         audience_options(audience)
     );
@@ -153,12 +156,12 @@ async fn home(
         escape(q.as_deref().unwrap_or(""))
     );
     if let (Some(q), Some(found)) = (&q, &found) {
-        let _ = write!(
-            body,
-            "<h3>Articles matching “{}”</h3>\n",
-            escape(q)
+        let _ = writeln!(body, "<h3>Articles matching “{}”</h3>", escape(q));
+        article_list(
+            &mut body,
+            found,
+            "No article matches these words yet. Ask the question above.",
         );
-        article_list(&mut body, found, "No article matches these words yet. Ask the question above.");
     }
     body.push_str("<h2>Approved articles</h2>\n");
     article_list(&mut body, &approved, "No article has been approved yet.");
@@ -240,7 +243,12 @@ async fn ask_form(
     CsrfForm(form): CsrfForm<AskForm>,
 ) -> Result<Response, PageError> {
     state.limiter().check(ip)?;
-    let parent = match form.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let parent = match form
+        .parent
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(p) => Some(
             p.parse::<i64>()
                 .map_err(|_| AppError::Invalid(format!("parent {p:?} is not an article id")))?,
@@ -311,7 +319,10 @@ async fn article_page(
             Err(e) => {
                 let (_, _, message) = e.parts();
                 e.log();
-                format!("<p class=\"error\" role=\"alert\">This article could not be loaded: {}</p>", escape(&message))
+                format!(
+                    "<p class=\"error\" role=\"alert\">This article could not be loaded: {}</p>",
+                    escape(&message)
+                )
             }
         };
         out.push_str(html::page_end());
@@ -328,7 +339,13 @@ async fn article_page(
         let secure = crate::security::secure_request(&state, &headers);
         resp.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(AUDIENCE_COOKIE, audience.label(), false, secure, Some(365 * 86_400)),
+            set_cookie(
+                AUDIENCE_COOKIE,
+                audience.label(),
+                false,
+                secure,
+                Some(365 * 86_400),
+            ),
         );
     }
     Ok(resp)
@@ -390,9 +407,9 @@ pub fn article_shell(a: &Article, user: Option<&User>) -> String {
         out.push_str("<p class=\"meta\">A revised version is being reviewed; the approved version is shown.</p>");
     }
     let updated = last_updated(a);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p class=\"meta updated\">Last updated: <time datetime=\"{}\">{}</time> · <a href=\"/editorial-policy\">View editorial policy</a></p></section>\n",
+        "<p class=\"meta updated\">Last updated: <time datetime=\"{}\">{}</time> · <a href=\"/editorial-policy\">View editorial policy</a></p></section>",
         html::iso_date(updated),
         long_date(updated)
     );
@@ -409,9 +426,9 @@ pub fn article_body(v: &ArticleView<'_>) -> String {
         out.push_str("<p class=\"notice source-changed\" role=\"status\"><strong>Source changed — needs re-review.</strong> A source this article cites has changed since it was written.</p>\n");
     }
     if let Some(p) = v.parent {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p class=\"thread\">Follow-up to: <a class=\"parent-link\" rel=\"up\" href=\"/a/{}\">{}</a></p>\n",
+            "<p class=\"thread\">Follow-up to: <a class=\"parent-link\" rel=\"up\" href=\"/a/{}\">{}</a></p>",
             escape(&p.slug),
             escape(&clean(&p.question))
         );
@@ -433,9 +450,9 @@ pub fn article_body(v: &ArticleView<'_>) -> String {
             audience_label(aud)
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "</div></form><p class=\"meta audience-marker\" data-audience=\"{}\">Showing the version for: <strong>{}</strong></p></section>\n",
+        "</div></form><p class=\"meta audience-marker\" data-audience=\"{}\">Showing the version for: <strong>{}</strong></p></section>",
         v.audience.label(),
         audience_label(v.audience)
     );
@@ -478,16 +495,20 @@ pub fn answer_html(answer: &Answer, h: u8) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let h2 = h;
     let mut seen: HashMap<u32, u32> = HashMap::new();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<div class=\"answer\" data-audience=\"{}\" data-abstained=\"{}\">\n",
+        "<div class=\"answer\" data-audience=\"{}\" data-abstained=\"{}\">",
         answer.audience.label(),
         answer.abstained
     );
-    if let Some(notice) = answer.urgent_notice.as_deref().filter(|n| !n.trim().is_empty()) {
-        let _ = write!(
+    if let Some(notice) = answer
+        .urgent_notice
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        let _ = writeln!(
             out,
-            "<p class=\"urgent\" role=\"alert\"><strong>Urgent:</strong> {}</p>\n",
+            "<p class=\"urgent\" role=\"alert\"><strong>Urgent:</strong> {}</p>",
             escape(&clean(notice))
         );
     }
@@ -498,18 +519,22 @@ pub fn answer_html(answer: &Answer, h: u8) -> String {
         .map(|s| statement_html(s, !answer.abstained, &mut seen))
         .collect();
     if !lead.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p class=\"lead{}\">{}</p>\n",
+            "<p class=\"lead{}\">{}</p>",
             if answer.abstained { " abstention" } else { "" },
             lead.join(" ")
         );
     }
     if answer.abstained {
-        if let Some(reason) = answer.abstention_reason.as_deref().filter(|r| !r.trim().is_empty()) {
-            let _ = write!(
+        if let Some(reason) = answer
+            .abstention_reason
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+        {
+            let _ = writeln!(
                 out,
-                "<p class=\"notice abstention-reason\"><strong>Why there is no answer:</strong> {}</p>\n",
+                "<p class=\"notice abstention-reason\"><strong>Why there is no answer:</strong> {}</p>",
                 escape(&clean(reason))
             );
         }
@@ -526,7 +551,7 @@ pub fn answer_html(answer: &Answer, h: u8) -> String {
                     escape(&clean(t))
                 );
             }
-            let _ = write!(out, "</ul></section>\n");
+            let _ = writeln!(out, "</ul></section>");
         }
     }
     for section in &answer.sections {
@@ -552,15 +577,15 @@ pub fn answer_html(answer: &Answer, h: u8) -> String {
         out.push_str("</ul></section>\n");
     }
     if let Some(grade) = answer.reading_grade {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<p class=\"meta reading-grade\">Reading level: about grade {grade:.0}</p>\n"
+            "<p class=\"meta reading-grade\">Reading level: about grade {grade:.0}</p>"
         );
     }
     if !answer.citations.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<section class=\"references\" aria-labelledby=\"references-h\"><h{h2} id=\"references-h\">References</h{h2}><ol>\n"
+            "<section class=\"references\" aria-labelledby=\"references-h\"><h{h2} id=\"references-h\">References</h{h2}><ol>"
         );
         for c in &answer.citations {
             reference_html(&mut out, c, seen.contains_key(&c.number));
@@ -674,11 +699,17 @@ fn reference_html(out: &mut String, c: &Citation, cited: bool) {
 // Policy and about
 
 async fn policy(PageUser(user): PageUser) -> Response {
-    html_response(StatusCode::OK, html::page("Editorial policy", user.as_ref(), POLICY))
+    html_response(
+        StatusCode::OK,
+        html::page("Editorial policy", user.as_ref(), POLICY),
+    )
 }
 
 async fn about(PageUser(user): PageUser) -> Response {
-    html_response(StatusCode::OK, html::page("About and disclaimer", user.as_ref(), ABOUT))
+    html_response(
+        StatusCode::OK,
+        html::page("About and disclaimer", user.as_ref(), ABOUT),
+    )
 }
 
 const POLICY: &str = r#"<h1>Editorial policy</h1>

@@ -44,15 +44,19 @@ fn page(status: StatusCode, title: &str, user: Option<&User>, body: &str) -> Res
 }
 
 /// The signed-in user with at least `min` role; anonymous visitors are sent to sign in.
-fn need(user: Option<User>, min: Role, next: &str) -> Result<User, Response> {
+fn need(user: Option<User>, min: Role, next: &str) -> Result<User, Box<Response>> {
     match user {
-        None => Err(Redirect::to(&format!("/login?next={}", url_encode(next))).into_response()),
+        None => Err(Box::new(
+            Redirect::to(&format!("/login?next={}", url_encode(next))).into_response(),
+        )),
         Some(u) if u.role >= min => Ok(u),
-        Some(u) => Err(AppError::Forbidden(format!(
-            "{} users cannot open this page; it needs the {min} role or higher",
-            u.role
-        ))
-        .into_page()),
+        Some(u) => Err(Box::new(
+            AppError::Forbidden(format!(
+                "{} users cannot open this page; it needs the {min} role or higher",
+                u.role
+            ))
+            .into_page(),
+        )),
     }
 }
 
@@ -66,16 +70,18 @@ fn local_next(next: Option<&str>) -> Option<String> {
 // Sign-in
 
 fn login_body(csrf: &str, next: Option<&str>, error: Option<&str>) -> String {
-    let mut out = String::from("<h1>Sign in</h1>\n<p>For members of the Medical Advisory Board and editors.</p>\n");
+    let mut out = String::from(
+        "<h1>Sign in</h1>\n<p>For members of the Medical Advisory Board and editors.</p>\n",
+    );
     if let Some(e) = error {
         let _ = write!(out, "<p class=\"error\" role=\"alert\">{}</p>", escape(e));
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<form class=\"login\" method=\"post\" action=\"/login\">{}<input type=\"hidden\" name=\"next\" value=\"{}\">\
 <label for=\"username\">Username</label><input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
 <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<p><button class=\"primary\" type=\"submit\">Sign in</button></p></form>\n",
+<p><button class=\"primary\" type=\"submit\">Sign in</button></p></form>",
         csrf_field(csrf),
         escape(next.unwrap_or(""))
     );
@@ -143,12 +149,17 @@ async fn login(
             let secure = crate::security::secure_request(&state, &headers);
             let max_age = (evident_store::SESSION_TTL_MS / 1000) as u64;
             Ok((
-                [(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &token, true, secure, Some(max_age)))],
+                [(
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, &token, true, secure, Some(max_age)),
+                )],
                 Redirect::to(&target),
             )
                 .into_response())
         }
-        Err(AppError::Store(e @ (evident_store::Error::InvalidCredentials | evident_store::Error::RateLimited))) => {
+        Err(AppError::Store(
+            e @ (evident_store::Error::InvalidCredentials | evident_store::Error::RateLimited),
+        )) => {
             let status = AppError::Store(e).parts().0;
             let message = if status == StatusCode::TOO_MANY_REQUESTS {
                 "Too many failed sign-ins; try again in a few minutes."
@@ -197,7 +208,10 @@ async fn logout(
     }
     let secure = crate::security::secure_request(&state, &headers);
     Ok((
-        [(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", true, secure, Some(0)))],
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", true, secure, Some(0)),
+        )],
         Redirect::to("/"),
     )
         .into_response())
@@ -213,9 +227,13 @@ async fn queue(
 ) -> Result<Response, PageError> {
     let user = match need(user, Role::Reviewer, "/review") {
         Ok(u) => u,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
-    let filter = q.get("state").map(String::as_str).unwrap_or("queue").to_string();
+    let filter = q
+        .get("state")
+        .map(String::as_str)
+        .unwrap_or("queue")
+        .to_string();
     let mut query = ArticleQuery::queue();
     match filter.as_str() {
         "queue" => {}
@@ -225,13 +243,17 @@ async fn queue(
             query.source_changed_only = true;
         }
         s => {
-            query.states = vec![s.parse::<ReviewState>().map_err(|e| AppError::Invalid(e.to_string()))?]
+            query.states = vec![s
+                .parse::<ReviewState>()
+                .map_err(|e| AppError::Invalid(e.to_string()))?]
         }
     }
     query.limit = 200;
     let store = state.store();
     let articles = blocking(move || Ok(store.list_articles(&query)?)).await?;
-    let mut body = String::from("<h1>Review queue</h1>\n<nav aria-label=\"Queue filters\"><ul class=\"choices\">");
+    let mut body = String::from(
+        "<h1>Review queue</h1>\n<nav aria-label=\"Queue filters\"><ul class=\"choices\">",
+    );
     for (code, label) in [
         ("queue", "Open (submitted, under review, changes requested)"),
         ("submitted", "Submitted"),
@@ -242,8 +264,15 @@ async fn queue(
         ("source_changed", "Source changed"),
         ("all", "All"),
     ] {
-        let current = if code == filter { " aria-current=\"page\"" } else { "" };
-        let _ = write!(body, "<li><a href=\"/review?state={code}\"{current}>{label}</a></li>");
+        let current = if code == filter {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            body,
+            "<li><a href=\"/review?state={code}\"{current}>{label}</a></li>"
+        );
     }
     body.push_str("</ul></nav>\n");
     if articles.is_empty() {
@@ -294,7 +323,7 @@ async fn review_page(
 ) -> Result<Response, PageError> {
     let user = match need(user, Role::Reviewer, &format!("/review/{id}")) {
         Ok(u) => u,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
     let audience = q
         .get("audience")
@@ -346,7 +375,12 @@ async fn review_page(
         if a == audience {
             let _ = write!(body, "<strong>{}</strong> ", audience_label(a));
         } else {
-            let _ = write!(body, "<a href=\"/review/{id}?audience={}\">{}</a> ", a.label(), audience_label(a));
+            let _ = write!(
+                body,
+                "<a href=\"/review/{id}?audience={}\">{}</a> ",
+                a.label(),
+                audience_label(a)
+            );
         }
     }
     body.push_str("</p>\n");
@@ -356,7 +390,9 @@ async fn review_page(
         .into_iter()
         .filter(|a| *a != Action::Revise)
         .collect();
-    body.push_str("<section aria-labelledby=\"actions-h\"><h2 id=\"actions-h\">Review actions</h2>");
+    body.push_str(
+        "<section aria-labelledby=\"actions-h\"><h2 id=\"actions-h\">Review actions</h2>",
+    );
     if actions.is_empty() {
         let _ = write!(
             body,
@@ -382,7 +418,8 @@ async fn review_page(
         if *a == Action::RequestChanges {
             body.push_str("<label for=\"changes-comment\">What needs to change</label><textarea id=\"changes-comment\" name=\"comment\" rows=\"3\" required></textarea>");
         }
-        let _ = write!(
+        let _ =
+            write!(
             body,
             "<p><button type=\"submit\" name=\"action\" value=\"{}\"{}>{label}</button></p></form>",
             a.code(),
@@ -392,7 +429,10 @@ async fn review_page(
     body.push_str("</section>\n");
 
     // The article beside its passages.
-    let marks: HashMap<&str, Mark> = marks.iter().map(|m| (m.statement.as_str(), m.mark)).collect();
+    let marks: HashMap<&str, Mark> = marks
+        .iter()
+        .map(|m| (m.statement.as_str(), m.mark))
+        .collect();
     let can_mark = user.role == Role::Reviewer || user.role == Role::Admin;
     let can_revise = allowed_actions(article.state, user.role).contains(&Action::Revise);
     body.push_str("<div class=\"review-grid\"><section aria-labelledby=\"statements-h\"><h2 id=\"statements-h\">Statements</h2>");
@@ -428,7 +468,12 @@ async fn review_page(
             }
         }
         if can_revise {
-            let cites = s.citations.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+            let cites = s
+                .citations
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             let _ = write!(
                 body,
                 "<details><summary>Edit</summary><label for=\"text-{key}\">Text of {key}</label><textarea form=\"revise\" id=\"text-{key}\" name=\"text.{key}\" rows=\"3\">{}</textarea>\
@@ -470,7 +515,10 @@ async fn review_page(
                 "<li><strong>{}</strong> on version {}{} · {}<br>{}</li>",
                 escape(&c.by),
                 c.version,
-                c.target.as_deref().map(|t| format!(" ({})", escape(t))).unwrap_or_default(),
+                c.target
+                    .as_deref()
+                    .map(|t| format!(" ({})", escape(t)))
+                    .unwrap_or_default(),
                 date_time(c.at),
                 escape(&c.body)
             );
@@ -540,9 +588,7 @@ async fn action(
             }
             Action::Withdraw => store.withdraw(actor, id, version)?,
             Action::Reopen => store.reopen(actor, id, version)?,
-            Action::Revise => {
-                return Err(AppError::Invalid("revise with the revise form".into()))
-            }
+            Action::Revise => return Err(AppError::Invalid("revise with the revise form".into())),
         };
         Ok(())
     })
@@ -580,7 +626,11 @@ async fn mark(
     let store = state.store();
     let key = form.statement.clone();
     blocking(move || Ok(store.mark_statement(Some(&user), id, form.version, &key, mark)?)).await?;
-    Ok(Redirect::to(&format!("/review/{id}?done=mark#st-{}", url_encode(&form.statement))).into_response())
+    Ok(Redirect::to(&format!(
+        "/review/{id}?done=mark#st-{}",
+        url_encode(&form.statement)
+    ))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -611,7 +661,10 @@ async fn comment(
     }
     let store = state.store();
     let new = NewComment {
-        target: form.target.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+        target: form
+            .target
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
         body: form.body.trim().to_string(),
     };
     blocking(move || Ok(store.comment(Some(&user), id, form.version, new)?)).await?;
@@ -648,7 +701,9 @@ pub fn apply_edits(
             let mut numbers = Vec::new();
             for part in cites.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
                 let n: u32 = part.trim().parse().map_err(|_| {
-                    AppError::Invalid(format!("statement {key}: {part:?} is not a citation number"))
+                    AppError::Invalid(format!(
+                        "statement {key}: {part:?} is not a citation number"
+                    ))
                 })?;
                 if n == 0 || n > n_citations {
                     return Err(AppError::Invalid(format!(
@@ -680,7 +735,10 @@ pub fn apply_edits(
     answer.lead = lead;
     for (si, section) in answer.sections.iter_mut().enumerate() {
         let mut kept = Vec::new();
-        for (i, mut s) in std::mem::take(&mut section.statements).into_iter().enumerate() {
+        for (i, mut s) in std::mem::take(&mut section.statements)
+            .into_iter()
+            .enumerate()
+        {
             if edit(format!("s{si}.{i}"), &mut s)? {
                 kept.push(s);
             }
@@ -710,7 +768,10 @@ async fn revise(
         .and_then(|a| a.parse::<Audience>().ok())
         .map(page_audience)
         .unwrap_or(Audience::Clinician);
-    let note = fields.get("note").map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let note = fields
+        .get("note")
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     let store = state.store();
     blocking(move || {
         let current = store.version(id, version)?;
@@ -724,14 +785,22 @@ async fn revise(
         }
         if let Err(errors) = answers[index].verify() {
             return Err(AppError::Invalid(
-                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "),
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ));
         }
         store.revise(Some(&user), id, version, Revision { answers, note })?;
         Ok(())
     })
     .await?;
-    Ok(Redirect::to(&format!("/review/{id}?done=revise&audience={}", audience.label())).into_response())
+    Ok(Redirect::to(&format!(
+        "/review/{id}?done=revise&audience={}",
+        audience.label()
+    ))
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -777,7 +846,7 @@ async fn history(
 ) -> Result<Response, PageError> {
     let user = match need(user, Role::Reviewer, &format!("/review/{id}/history")) {
         Ok(u) => u,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
     let from: Option<u32> = q.get("from").and_then(|v| v.parse().ok());
     let to: Option<u32> = q.get("to").and_then(|v| v.parse().ok());
@@ -789,7 +858,11 @@ async fn history(
         let versions = store.versions(id)?;
         let to = to.unwrap_or(article.current_version);
         let from = from.unwrap_or(to.saturating_sub(1).max(1));
-        let diff = if from != to { Some(store.diff(id, from, to)?) } else { None };
+        let diff = if from != to {
+            Some(store.diff(id, from, to)?)
+        } else {
+            None
+        };
         Ok((article, versions, diff, (from, to)))
     })
     .await?;
@@ -802,12 +875,21 @@ async fn history(
             body,
             "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             v.number,
-            if Some(v.number) == article.published_version { " (published)" } else { "" },
+            if Some(v.number) == article.published_version {
+                " (published)"
+            } else {
+                ""
+            },
             escape(v.author.as_deref().unwrap_or("Evident (composed)")),
             escape(v.note.as_deref().unwrap_or("")),
             date_time(v.created_at),
             if v.number > 1 {
-                format!("<a href=\"/review/{id}/history?from={}&amp;to={}\">changes from {}</a>", v.number - 1, v.number, v.number - 1)
+                format!(
+                    "<a href=\"/review/{id}/history?from={}&amp;to={}\">changes from {}</a>",
+                    v.number - 1,
+                    v.number,
+                    v.number - 1
+                )
             } else {
                 String::new()
             }
@@ -815,7 +897,11 @@ async fn history(
     }
     body.push_str("</tbody></table>");
     if let Some(diff) = diff {
-        let _ = write!(body, "<h2>Changes from version {} to {}</h2><ul class=\"diff cards\">", range.0, range.1);
+        let _ = write!(
+            body,
+            "<h2>Changes from version {} to {}</h2><ul class=\"diff cards\">",
+            range.0, range.1
+        );
         for line in &diff {
             let (class, sign) = match line.change {
                 Change::Same => ("same", " "),
@@ -829,10 +915,13 @@ async fn history(
     Ok(page(StatusCode::OK, "History", Some(&user), &body))
 }
 
-async fn audit(State(state): State<AppState>, PageUser(user): PageUser) -> Result<Response, PageError> {
+async fn audit(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<Response, PageError> {
     let user = match need(user, Role::Admin, "/admin/audit") {
         Ok(u) => u,
-        Err(resp) => return Ok(resp),
+        Err(resp) => return Ok(*resp),
     };
     let store = state.store();
     let actor = user.clone();

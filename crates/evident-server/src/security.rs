@@ -57,7 +57,13 @@ pub fn secure_request(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// A `Set-Cookie` value. `max_age`: seconds, `Some(0)` deletes.
-pub fn set_cookie(name: &str, value: &str, http_only: bool, secure: bool, max_age: Option<u64>) -> HeaderValue {
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    http_only: bool,
+    secure: bool,
+    max_age: Option<u64>,
+) -> HeaderValue {
     let mut s = format!("{name}={value}; Path=/; SameSite=Lax");
     if http_only {
         s.push_str("; HttpOnly");
@@ -81,7 +87,11 @@ fn valid_token(t: &str) -> bool {
 
 /// Constant-time equality of two tokens.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Checks a form's `csrf` field against the request's cookie.
@@ -94,7 +104,11 @@ pub fn check_csrf(headers: &HeaderMap, field: &str) -> Result<(), AppError> {
 
 /// Middleware: gives every request a CSRF token (setting the cookie when it was missing) and
 /// every response the security headers.
-pub async fn security_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn security_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let existing = cookie(req.headers(), CSRF_COOKIE)
         .filter(|t| valid_token(t))
         .map(str::to_string);
@@ -105,12 +119,24 @@ pub async fn security_layer(State(state): State<AppState>, mut req: Request, nex
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     if fresh {
-        h.append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, true, secure, None));
+        h.append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &token, true, secure, None),
+        );
     }
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -119,7 +145,11 @@ pub async fn security_layer(State(state): State<AppState>, mut req: Request, nex
 
 /// The client's address: the first `X-Forwarded-For` hop when the server trusts a proxy, else
 /// the peer address.
-pub fn client_ip(state: &AppState, req_headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
+pub fn client_ip(
+    state: &AppState,
+    req_headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+) -> IpAddr {
     if state.config().trust_proxy {
         if let Some(ip) = req_headers
             .get("x-forwarded-for")
@@ -168,7 +198,8 @@ impl RateLimiter {
             });
         }
         let (tokens, at) = buckets.entry(ip).or_insert((capacity, now));
-        *tokens = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * per_sec).min(capacity);
+        *tokens =
+            (*tokens + now.saturating_duration_since(*at).as_secs_f64() * per_sec).min(capacity);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -207,7 +238,10 @@ mod tests {
         let t = random_token();
         let mut h = HeaderMap::new();
         assert!(check_csrf(&h, &t).is_err());
-        h.insert(header::COOKIE, HeaderValue::from_str(&format!("a=b; {CSRF_COOKIE}={t}")).unwrap());
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=b; {CSRF_COOKIE}={t}")).unwrap(),
+        );
         assert!(check_csrf(&h, &t).is_ok());
         assert!(check_csrf(&h, &random_token()).is_err());
         assert!(check_csrf(&h, "").is_err());

@@ -25,7 +25,7 @@ const EXAMPLES: &[&str] = &[
 ];
 
 /// The starter library: the flag, `./library`, or the one beside this crate's source.
-fn starter_library(flag: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn starter_library(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = flag {
         return Ok(p.to_path_buf());
     }

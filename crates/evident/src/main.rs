@@ -9,6 +9,7 @@ mod demo;
 mod eval;
 mod ingest;
 mod models;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -61,6 +62,8 @@ enum Command {
     /// The article store: backup, restore, migrate.
     #[command(subcommand)]
     Db(admin::DbCommand),
+    /// Serve the web app and JSON API (default http://127.0.0.1:8080).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -155,6 +158,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&data, &args),
         Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&args),
         Command::Bench(args) => bench::run(&data, &args),
+        Command::Serve(args) => serve::run(&data, &args),
         Command::Models(ModelsCommand::Fetch) => models::fetch(&data),
         Command::Models(ModelsCommand::Verify) => {
             let dir = models::model_dir(&data);

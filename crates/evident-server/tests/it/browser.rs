@@ -34,7 +34,9 @@ fn ask_read_personalize_follow_up_and_approve_in_a_browser() {
     // The article: title, status, banner, lead, sections, citations, references.
     assert_eq!(b.text(&b.find("h1")), NAM);
     assert_eq!(b.text(&b.find(".steps li[aria-current=step]")), "Submitted");
-    assert!(b.text(&b.find("#caution")).contains("Educational purpose only"));
+    assert!(b
+        .text(&b.find("#caution"))
+        .contains("Educational purpose only"));
     assert!(b.text(&b.find(".board")).contains("Medical Advisory Board"));
     assert!(!b.text(&b.find(".answer p.lead")).is_empty());
     assert!(b.find_all(".answer-section h2").len() >= 3);
@@ -50,7 +52,10 @@ fn ask_read_personalize_follow_up_and_approve_in_a_browser() {
     let reference = b.find("li#ref-1");
     let ref_text = b.text(&reference);
     assert!(!ref_text.is_empty());
-    assert!(!b.find_all("li#ref-1 details summary").is_empty(), "an expandable quote");
+    assert!(
+        !b.find_all("li#ref-1 details summary").is_empty(),
+        "an expandable quote"
+    );
     b.click(&b.find("li#ref-1 details summary"));
     assert!(!b.text(&b.find("li#ref-1 blockquote")).is_empty());
     b.screenshot(&shots.join("03-reference.png"));
@@ -70,28 +75,48 @@ fn ask_read_personalize_follow_up_and_approve_in_a_browser() {
     b.screenshot(&shots.join("04-article-patient.png"));
     // The choice is remembered.
     b.goto(&article_url);
-    assert_eq!(b.find_all(".audience-marker[data-audience=patient]").len(), 1);
+    assert_eq!(
+        b.find_all(".audience-marker[data-audience=patient]").len(),
+        1
+    );
 
     // A follow-up opens a new article linked to its parent.
     let parent_path = article_url
         .split_once("/a/")
         .map(|(_, s)| format!("/a/{}", s.split(['?', '#']).next().unwrap()))
         .unwrap();
-    b.send_keys(&b.find("textarea#followup-q"), "what about anti-SRP positive patients?");
+    b.send_keys(
+        &b.find("textarea#followup-q"),
+        "what about anti-SRP positive patients?",
+    );
     b.click(&b.find("section.followup button[type=submit]"));
     b.wait_until("the follow-up article", |b| {
         b.url().contains("/a/") && !b.url().contains(&parent_path)
     });
     let back = b.find("a.parent-link");
-    assert_eq!(b.attr(&back, "href").as_deref().map(|h| h.ends_with(&parent_path)), Some(true));
+    assert_eq!(
+        b.attr(&back, "href")
+            .as_deref()
+            .map(|h| h.ends_with(&parent_path)),
+        Some(true)
+    );
     b.screenshot(&shots.join("05-follow-up.png"));
     b.click(&back);
     b.wait_until("the parent again", |b| b.url().contains(&parent_path));
-    assert!(!b.find_all("a.child-link").is_empty(), "the parent lists its follow-up");
+    assert!(
+        !b.find_all("a.child-link").is_empty(),
+        "the parent lists its follow-up"
+    );
 
     // Issue 5: a reviewer signs in, claims and approves.
     app.store
-        .create_user(None, "rita", "Rita Reviewer", "a long reviewer password", Role::Reviewer)
+        .create_user(
+            None,
+            "rita",
+            "Rita Reviewer",
+            "a long reviewer password",
+            Role::Reviewer,
+        )
         .unwrap();
     b.goto(&app.url("/login"));
     b.send_keys(&b.find("input#username"), "rita");
@@ -102,7 +127,9 @@ fn ask_read_personalize_follow_up_and_approve_in_a_browser() {
     let slug = parent_path.trim_start_matches("/a/").to_string();
     let article = app.store.article_by_slug(&slug).unwrap().unwrap();
     b.click(&b.find(&format!("a[href='/review/{}']", article.id)));
-    b.wait_until("the review page", |b| b.url().contains(&format!("/review/{}", article.id)));
+    b.wait_until("the review page", |b| {
+        b.url().contains(&format!("/review/{}", article.id))
+    });
     b.click(&b.find("button[name=action][value=claim]"));
     b.wait_until("the claimed article", |b| {
         b.find_all("button[name=action][value=approve]").len() == 1
@@ -117,8 +144,14 @@ fn ask_read_personalize_follow_up_and_approve_in_a_browser() {
     assert_eq!(approved.state, evident_core::ReviewState::Approved);
     b.goto(&app.url(&parent_path));
     assert_eq!(b.text(&b.find(".steps li[aria-current=step]")), "Approved");
-    assert!(b.find_all("#caution").is_empty(), "no caution banner once approved");
+    assert!(
+        b.find_all("#caution").is_empty(),
+        "no caution banner once approved"
+    );
     let updated = b.text(&b.find(".updated time"));
-    assert_eq!(updated, evident_server::html::long_date(approved.approved_at.unwrap()));
+    assert_eq!(
+        updated,
+        evident_server::html::long_date(approved.approved_at.unwrap())
+    );
     b.screenshot(&shots.join("08-article-approved.png"));
 }

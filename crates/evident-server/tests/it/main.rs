@@ -5,5 +5,6 @@
 mod api;
 mod browser;
 mod pages;
+mod review;
 mod support;
 mod webdriver;

@@ -30,22 +30,37 @@ fn the_article_page_has_every_element_and_streams() {
     let path = ask_form(&app, &mut c, NAM, &[]);
     let r = c.get(&app.url(&path));
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("transfer-encoding"), Some("chunked"), "the page is streamed");
+    assert_eq!(
+        r.header("transfer-encoding"),
+        Some("chunked"),
+        "the page is streamed"
+    );
     let csp = r.header("content-security-policy").unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     let b = &r.body;
     assert!(b.contains("<meta name=\"viewport\""));
     assert_eq!(count(b, "<h1"), 1, "one h1");
     assert!(b.contains(&format!("<h1 id=\"title\">{NAM}</h1>")));
     assert!(b.contains("All articles are reviewed for accuracy by our Medical Advisory Board"));
-    assert!(b.contains("Educational purpose only</strong> • Exercise caution as content is pending human review"));
-    assert!(b.contains("aria-current=\"step\" data-step=\"0\">Submitted</li>"), "Submitted is current");
+    assert!(b.contains(
+        "Educational purpose only</strong> • Exercise caution as content is pending human review"
+    ));
+    assert!(
+        b.contains("aria-current=\"step\" data-step=\"0\">Submitted</li>"),
+        "Submitted is current"
+    );
     assert!(b.contains("Under Review") && b.contains(">Approved</li>"));
     assert!(b.contains("Last updated: <time datetime="));
     assert!(b.contains("href=\"/editorial-policy\">View editorial policy</a>"));
     assert!(b.contains("Which best describes you?"));
     for a in ["clinician", "patient", "student"] {
-        assert!(b.contains(&format!("name=\"audience\" value=\"{a}\"")), "{a} button");
+        assert!(
+            b.contains(&format!("name=\"audience\" value=\"{a}\"")),
+            "{a} button"
+        );
     }
     assert!(b.contains("<p class=\"lead\"><strong>"));
     assert!(count(b, "<section class=\"answer-section\"><h2>") >= 3);
@@ -54,11 +69,18 @@ fn the_article_page_has_every_element_and_streams() {
     assert!(b.contains("<details><summary>Supporting passage</summary>"));
     assert!(b.contains("Professional medical disclaimer"));
     assert!(b.contains("Have a follow-up question?"));
-    for landmark in ["<header", "<nav", "<main id=\"main\"", "<footer", "class=\"skip\" href=\"#main\""] {
+    for landmark in [
+        "<header",
+        "<nav",
+        "<main id=\"main\"",
+        "<footer",
+        "class=\"skip\" href=\"#main\"",
+    ] {
         assert!(b.contains(landmark), "{landmark}");
     }
     // Every input, select and textarea has a label.
-    for id in ["followup-q"] {
+    {
+        let id = "followup-q";
         assert!(b.contains(&format!("<label for=\"{id}\">")), "{id}");
     }
     // Headings are in order: no h3 before the first h2, no skipped level.
@@ -86,7 +108,9 @@ fn audience_switch_is_remembered_and_changes_the_wording() {
     assert!(patient
         .header("set-cookie")
         .is_some_and(|v| v.starts_with("evident_audience=patient")));
-    assert!(patient.body.contains("class=\"meta audience-marker\" data-audience=\"patient\""));
+    assert!(patient
+        .body
+        .contains("class=\"meta audience-marker\" data-audience=\"patient\""));
     assert_ne!(clinician, patient.body);
     // The cookie keeps the choice.
     let again = c.get(&app.url(&path)).body;
@@ -114,7 +138,9 @@ fn a_follow_up_links_to_its_parent_and_back() {
     assert_ne!(child_path, parent_path);
     let child = c.get(&app.url(&child_path)).body;
     assert!(
-        child.contains(&format!("class=\"parent-link\" rel=\"up\" href=\"{parent_path}\"")),
+        child.contains(&format!(
+            "class=\"parent-link\" rel=\"up\" href=\"{parent_path}\""
+        )),
         "{child}"
     );
     let parent_page = c.get(&app.url(&parent_path)).body;
@@ -132,25 +158,37 @@ fn forms_without_the_right_csrf_token_are_refused() {
     assert!(r.body.contains("reload the page"));
     // A cookie but a wrong token.
     c.get(&app.url("/"));
-    let r = c.post_form(&app.url("/ask"), &[("question", NAM), ("csrf", "0".repeat(64).as_str())]);
+    let r = c.post_form(
+        &app.url("/ask"),
+        &[("question", NAM), ("csrf", "0".repeat(64).as_str())],
+    );
     assert_eq!(r.status, 403);
     // A token but no cookie (another site's form cannot read ours).
     let token = c.csrf();
     let mut other = Client::new();
-    let r = other.post_form(&app.url("/ask"), &[("question", NAM), ("csrf", token.as_str())]);
+    let r = other.post_form(
+        &app.url("/ask"),
+        &[("question", NAM), ("csrf", token.as_str())],
+    );
     assert_eq!(r.status, 403);
     let r = other.post_form(&app.url("/login"), &[("username", "x"), ("password", "y")]);
     assert_eq!(r.status, 403);
     // Nothing was stored.
     assert!(app
         .store
-        .list_articles(&evident_store::ArticleQuery { limit: 10, ..Default::default() })
+        .list_articles(&evident_store::ArticleQuery {
+            limit: 10,
+            ..Default::default()
+        })
         .unwrap()
         .is_empty());
     // The CSRF cookie is HttpOnly and SameSite=Lax.
     let fresh = Client::new().get(&app.url("/"));
     let cookie = fresh.header("set-cookie").unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }
 
 #[test]
@@ -177,11 +215,22 @@ fn hostile_sources_render_inert() {
         r.body
     );
     assert!(lower.contains("hostile"), "its publisher is shown");
-    for bad in ["<script", "<img", "<iframe", "<b ", "href=\"javascript:", "href='javascript:"] {
+    for bad in [
+        "<script",
+        "<img",
+        "<iframe",
+        "<b ",
+        "href=\"javascript:",
+        "href='javascript:",
+    ] {
         assert!(!lower.contains(bad), "{bad:?} in the page:\n{}", r.body);
     }
     // No tag the page sends carries an event handler or a script URL.
-    for tag in lower.split('<').skip(1).map(|t| t.split('>').next().unwrap_or("")) {
+    for tag in lower
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or(""))
+    {
         let handler = tag.match_indices(" on").any(|(i, _)| {
             let rest = &tag[i + 3..];
             let name_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
@@ -191,13 +240,20 @@ fn hostile_sources_render_inert() {
         assert!(!tag.contains("javascript:"), "a script URL in <{tag}>");
     }
     // The text is shown escaped, not dropped.
-    assert!(lower.contains("&lt;script&gt;") || lower.contains("&lt;img"), "{}", r.body);
+    assert!(
+        lower.contains("&lt;script&gt;") || lower.contains("&lt;img"),
+        "{}",
+        r.body
+    );
     // The API returns the same text as data (JSON-escaped, never interpreted).
     let slug = path.trim_start_matches("/a/");
     let article = app.store.article_by_slug(slug).unwrap().unwrap();
     let api = c.get(&app.url(&format!("/api/v1/articles/{}", article.id)));
     assert_eq!(api.status, 200);
-    assert!(api.header("content-type").unwrap().starts_with("application/json"));
+    assert!(api
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
 }
 
 #[test]
@@ -210,8 +266,16 @@ fn merged_articles_redirect_and_changes_are_marked() {
         .store
         .create_user(None, "ed", "Editor", "correct horse battery", Role::Editor)
         .unwrap();
-    let from = app.store.article_by_slug(b.trim_start_matches("/a/")).unwrap().unwrap();
-    let into = app.store.article_by_slug(a.trim_start_matches("/a/")).unwrap().unwrap();
+    let from = app
+        .store
+        .article_by_slug(b.trim_start_matches("/a/"))
+        .unwrap()
+        .unwrap();
+    let into = app
+        .store
+        .article_by_slug(a.trim_start_matches("/a/"))
+        .unwrap()
+        .unwrap();
     app.store.merge(Some(&editor), from.id, into.id).unwrap();
     let r = c.get(&app.url(&b));
     assert_eq!(r.status, 301);
@@ -220,7 +284,8 @@ fn merged_articles_redirect_and_changes_are_marked() {
     // An editor's statement is marked; a changed source flags the article.
     let mut version = app.store.version(into.id, into.current_version).unwrap();
     for answer in &mut version.answers {
-        answer.lead[0].text = "Combination immunotherapy is usually needed, says our editor.".into();
+        answer.lead[0].text =
+            "Combination immunotherapy is usually needed, says our editor.".into();
         answer.lead[0].editor_written = true;
     }
     app.store
@@ -228,14 +293,20 @@ fn merged_articles_redirect_and_changes_are_marked() {
             Some(&editor),
             into.id,
             into.current_version,
-            evident_store::Revision { answers: version.answers, note: Some("reworded".into()) },
+            evident_store::Revision {
+                answers: version.answers,
+                note: Some("reworded".into()),
+            },
         )
         .unwrap();
     app.store
         .sources_changed(&["evident-necrotizing-autoimmune-myopathy".to_string()])
         .unwrap();
     let page = c.get(&app.url(&a)).body;
-    assert!(page.contains("says our editor.</strong><span class=\"editor-written\""), "{page}");
+    assert!(
+        page.contains("says our editor.</strong><span class=\"editor-written\""),
+        "{page}"
+    );
     assert!(page.contains("Source changed — needs re-review."));
 
     assert_eq!(c.get(&app.url("/a/no-such-article")).status, 404);

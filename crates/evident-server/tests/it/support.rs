@@ -63,9 +63,11 @@ fn index(dir: &Path, extra: &[(&str, &[u8])]) -> Library {
             w.add(&doc, &ps).unwrap();
         }
     };
-    walk(&repo_root().join("library"), &WalkOptions::default(), &mut |item| {
-        add(item.unwrap())
-    })
+    walk(
+        &repo_root().join("library"),
+        &WalkOptions::default(),
+        &mut |item| add(item.unwrap()),
+    )
     .unwrap();
     for (name, bytes) in extra {
         add(Item::new(*name, bytes.to_vec()));
@@ -134,8 +136,7 @@ impl Resp {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
@@ -216,14 +217,6 @@ impl Client {
         self.finish(r)
     }
 
-    pub fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.agent.get(url).header("Cookie", self.cookie_header());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        self.finish(req.call())
-    }
-
     /// Posts a form; `fields` are URL-encoded.
     pub fn post_form(&mut self, url: &str, fields: &[(&str, &str)]) -> Resp {
         let body = fields
@@ -241,7 +234,13 @@ impl Client {
     }
 
     /// Posts a raw body with a content type (and extra headers).
-    pub fn post_raw(&mut self, url: &str, content_type: &str, body: &str, headers: &[(&str, &str)]) -> Resp {
+    pub fn post_raw(
+        &mut self,
+        url: &str,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut req = self
             .agent
             .post(url)
@@ -271,7 +270,9 @@ pub fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }

@@ -16,10 +16,14 @@ pub fn chromedriver() -> Option<String> {
     if let Ok(p) = std::env::var("CHROMEDRIVER") {
         return Some(p);
     }
-    ["/usr/bin/chromedriver", "/usr/local/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .iter()
-        .find(|p| Path::new(p).exists())
-        .map(|p| p.to_string())
+    [
+        "/usr/bin/chromedriver",
+        "/usr/local/bin/chromedriver",
+        "/usr/lib/chromium/chromedriver",
+    ]
+    .iter()
+    .find(|p| Path::new(p).exists())
+    .map(|p| p.to_string())
 }
 
 pub struct Browser {
@@ -35,7 +39,11 @@ pub struct Element(String);
 impl Browser {
     /// Starts chromedriver on a free port and opens a headless Chromium session.
     pub fn start(driver_path: &str) -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -59,7 +67,10 @@ impl Browser {
             if ready {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let mut options = json!({
@@ -91,7 +102,10 @@ impl Browser {
         let resp = match method {
             "GET" => self.agent.get(&url).call(),
             "DELETE" => self.agent.delete(&url).call(),
-            _ => self.agent.post(&url).send_json(body.unwrap_or_else(|| json!({}))),
+            _ => self
+                .agent
+                .post(&url)
+                .send_json(body.unwrap_or_else(|| json!({}))),
         };
         let mut resp = resp.unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
         let status = resp.status().as_u16();
@@ -101,7 +115,10 @@ impl Browser {
             .limit(100_000_000)
             .read_json()
             .unwrap_or(Value::Null);
-        assert!(status < 400, "WebDriver {method} {path} failed ({status}): {v}");
+        assert!(
+            status < 400,
+            "WebDriver {method} {path} failed ({status}): {v}"
+        );
         v.get("value").cloned().unwrap_or(v)
     }
 
@@ -114,22 +131,32 @@ impl Browser {
     }
 
     pub fn url(&self) -> String {
-        self.cmd("GET", "/url", None).as_str().unwrap_or("").to_string()
+        self.cmd("GET", "/url", None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn source(&self) -> String {
-        self.cmd("GET", "/source", None).as_str().unwrap_or("").to_string()
+        self.cmd("GET", "/source", None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn find_all(&self, css: &str) -> Vec<Element> {
-        self.cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})))
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(|s| Element(s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.cmd(
+            "POST",
+            "/elements",
+            Some(json!({"using": "css selector", "value": css})),
+        )
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e[ELEMENT_KEY].as_str().map(|s| Element(s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     /// The first element matching `css`, waiting up to 10 s for it to appear.
@@ -154,7 +181,11 @@ impl Browser {
     }
 
     pub fn send_keys(&self, e: &Element, text: &str) {
-        self.cmd("POST", &format!("/element/{}/value", e.0), Some(json!({"text": text})));
+        self.cmd(
+            "POST",
+            &format!("/element/{}/value", e.0),
+            Some(json!({"text": text})),
+        );
     }
 
     pub fn text(&self, e: &Element) -> String {

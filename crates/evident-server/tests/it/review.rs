@@ -1,0 +1,262 @@
+//! Sign-in and the reviewer workspace over HTTP: sessions, roles, review actions with the
+//! version the reviewer saw, conflicts, marks, comments, revisions, history, the audit log.
+
+use evident_core::{ReviewState, Role};
+use serde_json::json;
+
+use crate::support::{spawn_app, Client, TestApp, NAM};
+
+const PASSWORD: &str = "a long test password";
+
+fn sign_in(
+    app: &TestApp,
+    username: &str,
+    headers: &[(&str, &str)],
+) -> (Client, crate::support::Resp) {
+    let mut c = Client::new();
+    c.get(&app.url("/login"));
+    let csrf = c.csrf();
+    let body = format!(
+        "username={username}&password={}&csrf={csrf}",
+        crate::support::enc(PASSWORD)
+    );
+    let r = c.post_raw(
+        &app.url("/login"),
+        "application/x-www-form-urlencoded",
+        &body,
+        headers,
+    );
+    (c, r)
+}
+
+fn article(app: &TestApp) -> evident_store::Article {
+    let r = Client::new().post_json(&app.url("/api/v1/ask"), &json!({"question": NAM}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    app.store
+        .article(r.json()["id"].as_i64().unwrap())
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn sign_in_sets_a_session_and_wrong_passwords_are_refused() {
+    let app = spawn_app();
+    app.store
+        .create_user(None, "rita", "Rita", PASSWORD, Role::Reviewer)
+        .unwrap();
+    // Wrong password: 401 and the form again, no session.
+    let mut c = Client::new();
+    c.get(&app.url("/login"));
+    let csrf = c.csrf();
+    let r = c.post_form(
+        &app.url("/login"),
+        &[("username", "rita"), ("password", "nope"), ("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("Wrong username or password."));
+    assert!(!c.cookies.contains_key("evident_session"));
+    // Anonymous visitors are sent to sign in.
+    let r = c.get(&app.url("/review"));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login?next=%2Freview"));
+
+    // Behind TLS the session cookie is Secure; always HttpOnly and SameSite=Lax.
+    let (mut c, r) = sign_in(&app, "rita", &[("X-Forwarded-Proto", "https")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/review"));
+    let cookie = r
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("evident_session="))
+        .unwrap()
+        .1
+        .clone();
+    for attr in ["HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let r = c.get(&app.url("/review"));
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Sign out <span class=\"user\">rita</span>"));
+
+    // Signing out ends the session.
+    let csrf = c.csrf();
+    let r = c.post_form(&app.url("/logout"), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    assert_eq!(c.get(&app.url("/review")).status, 303);
+
+    // A plain HTTP sign-in gets no Secure flag.
+    let (_, r) = sign_in(&app, "rita", &[]);
+    let cookie = r
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("evident_session="))
+        .unwrap()
+        .1
+        .clone();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[test]
+fn reviewers_claim_mark_comment_and_approve_with_conflicts_refused() {
+    let app = spawn_app();
+    let a = article(&app);
+    app.store
+        .create_user(None, "rita", "Rita", PASSWORD, Role::Reviewer)
+        .unwrap();
+    app.store
+        .create_user(None, "cleo", "Cleo", PASSWORD, Role::Clinician)
+        .unwrap();
+    let (mut c, _) = sign_in(&app, "rita", &[]);
+    let queue = c.get(&app.url("/review?state=submitted")).body;
+    assert!(queue.contains(&format!("href=\"/review/{}\"", a.id)));
+    let page = c.get(&app.url(&format!("/review/{}", a.id))).body;
+    // Only the allowed actions are offered: a submitted article can be claimed, not approved.
+    assert!(page.contains("value=\"claim\""));
+    assert!(!page.contains("value=\"approve\""));
+    assert!(page.contains("Cited passages"));
+    let csrf = c.csrf();
+    let id = a.id;
+    let action = app.url(&format!("/review/{id}/action"));
+    let r = c.post_form(
+        &action,
+        &[("csrf", &csrf), ("version", "1"), ("action", "claim")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Claiming again: the article is under review now (409, a clear message).
+    let r = c.post_form(
+        &action,
+        &[("csrf", &csrf), ("version", "1"), ("action", "claim")],
+    );
+    assert_eq!(r.status, 409);
+    assert!(
+        r.body.contains("data-code=\"illegal_transition\""),
+        "{}",
+        r.body
+    );
+    // A stale version number: 409 with "reload".
+    let r = c.post_form(
+        &action,
+        &[("csrf", &csrf), ("version", "7"), ("action", "approve")],
+    );
+    assert_eq!(r.status, 409);
+    assert!(
+        r.body.contains("someone else changed this article; reload"),
+        "{}",
+        r.body
+    );
+
+    let r = c.post_form(
+        &app.url(&format!("/review/{id}/mark")),
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("statement", "lead.0"),
+            ("mark", "confirmed"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = c.post_form(
+        &app.url(&format!("/review/{id}/comment")),
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("target", "s0.1"),
+            ("body", "Check the <b>CK</b> threshold."),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = c.get(&app.url(&format!("/review/{id}"))).body;
+    assert!(page.contains("data-mark=\"confirmed\""));
+    assert!(page.contains("Check the &lt;b&gt;CK&lt;/b&gt; threshold."));
+    assert!(page.contains("value=\"approve\""));
+
+    let r = c.post_form(
+        &action,
+        &[("csrf", &csrf), ("version", "1"), ("action", "approve")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let approved = app.store.article(id).unwrap().unwrap();
+    assert_eq!(approved.state, ReviewState::Approved);
+    assert_eq!(approved.approved_by.as_deref(), Some("rita"));
+
+    // A clinician may not open the workspace; a reviewer may not read the audit log.
+    let (mut cleo, _) = sign_in(&app, "cleo", &[]);
+    assert_eq!(cleo.get(&app.url("/review")).status, 403);
+    assert_eq!(c.get(&app.url("/admin/audit")).status, 403);
+}
+
+#[test]
+fn editors_revise_with_citations_and_admins_read_history_and_audit() {
+    let app = spawn_app();
+    let a = article(&app);
+    app.store
+        .create_user(None, "ed", "Ed", PASSWORD, Role::Editor)
+        .unwrap();
+    app.store
+        .create_user(None, "ada", "Ada", PASSWORD, Role::Admin)
+        .unwrap();
+    let (mut c, _) = sign_in(&app, "ed", &[]);
+    let page = c.get(&app.url(&format!("/review/{}", a.id))).body;
+    assert!(page.contains("name=\"text.lead.0\""), "the revise form");
+    let csrf = c.csrf();
+    let revise = app.url(&format!("/review/{}/revise", a.id));
+    // A statement must still cite a passage.
+    let r = c.post_form(
+        &revise,
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("text.lead.0", "Reworded."),
+            ("cites.lead.0", ""),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("must still cite at least one passage"),
+        "{}",
+        r.body
+    );
+    let r = c.post_form(
+        &revise,
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("text.lead.0", "Reworded."),
+            ("cites.lead.0", "99"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    let r = c.post_form(
+        &revise,
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("audience", "clinician"),
+            ("text.lead.0", "Start two agents together, says the editor."),
+            ("cites.lead.0", "1"),
+            ("note", "plainer lead"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let now = app.store.article(a.id).unwrap().unwrap();
+    assert_eq!(now.current_version, 2);
+    let public = c.get(&app.url(&format!("/a/{}", a.slug))).body;
+    assert!(public.contains("says the editor.</strong><span class=\"editor-written\""));
+
+    let (mut admin, _) = sign_in(&app, "ada", &[]);
+    let history = admin
+        .get(&app.url(&format!("/review/{}/history", a.id)))
+        .body;
+    assert!(history.contains("plainer lead"));
+    assert!(
+        history.contains("class=\"added\"") && history.contains("class=\"removed\""),
+        "{history}"
+    );
+    let audit = admin.get(&app.url("/admin/audit"));
+    assert_eq!(audit.status, 200);
+    assert!(
+        audit.body.contains("<td>revise</td>") || audit.body.contains(">revise<"),
+        "{}",
+        audit.body
+    );
+}
