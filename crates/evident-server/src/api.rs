@@ -350,6 +350,61 @@ async fn search(
     Ok(Json(SearchResponse { query: q, k, hits }))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    pub action: evident_core::Action,
+    /// The version number the reviewer saw.
+    pub version: u32,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+async fn review_action(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> Result<Json<ArticleJson>, ApiError> {
+    use evident_core::Action;
+    let user = user.ok_or_else(|| {
+        AppError::Unauthenticated("review articles (send Authorization: Bearer <token>)".into())
+    })?;
+    let store = state.store();
+    let article =
+        blocking(move || {
+            let actor = Some(&user);
+            let v = body.version;
+            Ok(match body.action {
+                Action::Claim => store.claim(actor, id, v)?,
+                Action::Approve => store.approve(actor, id, v)?,
+                Action::RequestChanges => {
+                    let comments = body
+                        .comment
+                        .filter(|c| !c.trim().is_empty())
+                        .map(|c| {
+                            vec![evident_store::NewComment {
+                                target: None,
+                                body: c,
+                            }]
+                        })
+                        .unwrap_or_default();
+                    store.request_changes(actor, id, v, comments)?
+                }
+                Action::Withdraw => store.withdraw(actor, id, v)?,
+                Action::Reopen => store.reopen(actor, id, v)?,
+                Action::Revise => return Err(AppError::Invalid(
+                    "revise is not a review action here: editors revise in the review workspace"
+                        .into(),
+                )),
+            })
+        })
+        .await?;
+    Ok(Json(
+        full_article(&state, article, Audience::Clinician, None).await?,
+    ))
+}
+
 async fn openapi_json() -> Json<Value> {
     Json(openapi())
 }
@@ -452,6 +507,17 @@ pub const ROUTES: &[ApiRoute] = &[
         handler: || post(follow_up),
     },
     ApiRoute {
+        method: Method::POST,
+        path: "/api/v1/articles/{id}/review",
+        operation_id: "reviewArticle",
+        summary: "Take a review action (claim, approve, request_changes, withdraw, reopen) on the version you saw. Needs a reviewer's or editor's API token; a stale version or a concurrent change is 409.",
+        params: &[ID_PARAM],
+        request: Some("ReviewRequest"),
+        success: &[(200, "Article")],
+        errors: &[400, 401, 403, 404, 409, 413, 415, 422, 500],
+        handler: || post(review_action),
+    },
+    ApiRoute {
         method: Method::GET,
         path: "/api/v1/search",
         operation_id: "searchPassages",
@@ -550,6 +616,11 @@ pub fn openapi() -> Value {
                     .collect(),
             );
         }
+        if r.errors.contains(&403) {
+            op["security"] = json!([{"bearer": []}]);
+        } else if r.errors.contains(&401) {
+            op["security"] = json!([{}, {"bearer": []}]);
+        }
         if let Some(schema) = r.request {
             op["requestBody"] = json!({
                 "required": true,
@@ -606,6 +677,16 @@ fn schemas() -> Value {
             "properties": {
                 "question": {"type": "string", "maxLength": service::MAX_QUESTION_BYTES},
                 "audience": {"$ref": "#/components/schemas/Audience"}
+            }
+        },
+        "ReviewRequest": {
+            "type": "object",
+            "required": ["action", "version"],
+            "additionalProperties": false,
+            "properties": {
+                "action": {"type": "string", "enum": ["claim", "approve", "request_changes", "withdraw", "reopen"]},
+                "version": {"type": "integer", "minimum": 1, "description": "The version number the reviewer saw."},
+                "comment": {"type": "string", "description": "With request_changes: what needs to change."}
             }
         },
         "Article": {

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -57,6 +58,23 @@ fn need(user: Option<User>, min: Role, next: &str) -> Result<User, Box<Response>
             ))
             .into_page(),
         )),
+    }
+}
+
+/// An article id in the path; anything else is a "not found" page.
+pub struct PageId(pub i64);
+
+impl FromRequestParts<AppState> for PageId {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match Path::<i64>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(PageId(id)),
+            Err(_) => Err(AppError::NotFound("no article with this id".into()).into()),
+        }
     }
 }
 
@@ -316,7 +334,7 @@ fn flash(done: Option<&String>) -> Option<&'static str> {
 
 async fn review_page(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Query(q): Query<HashMap<String, String>>,
     PageUser(user): PageUser,
     Extension(csrf): Extension<CsrfToken>,
@@ -563,7 +581,7 @@ impl HasCsrf for ActionForm {
 
 async fn action(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     PageUser(user): PageUser,
     CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
@@ -613,7 +631,7 @@ impl HasCsrf for MarkForm {
 
 async fn mark(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     PageUser(user): PageUser,
     CsrfForm(form): CsrfForm<MarkForm>,
 ) -> Result<Response, PageError> {
@@ -651,7 +669,7 @@ impl HasCsrf for CommentForm {
 
 async fn comment(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     PageUser(user): PageUser,
     CsrfForm(form): CsrfForm<CommentForm>,
 ) -> Result<Response, PageError> {
@@ -754,7 +772,7 @@ pub fn apply_edits(
 
 async fn revise(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     PageUser(user): PageUser,
     CsrfForm(fields): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
@@ -818,7 +836,7 @@ impl HasCsrf for MergeForm {
 
 async fn merge(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     PageUser(user): PageUser,
     CsrfForm(form): CsrfForm<MergeForm>,
 ) -> Result<Response, PageError> {
@@ -840,7 +858,7 @@ async fn merge(
 
 async fn history(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Query(q): Query<HashMap<String, String>>,
     PageUser(user): PageUser,
 ) -> Result<Response, PageError> {

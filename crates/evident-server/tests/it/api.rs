@@ -282,6 +282,107 @@ fn a_valid_api_token_acts_as_its_user() {
 }
 
 #[test]
+fn review_actions_need_a_token_the_right_role_and_the_current_version() {
+    let app = spawn_app();
+    let mut c = Client::new();
+    let id = c
+        .post_json(&app.url("/api/v1/ask"), &json!({"question": NAM}))
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let review = app.url(&format!("/api/v1/articles/{id}/review"));
+    let token = |name: &str, role: evident_core::Role| {
+        let u = app
+            .store
+            .create_user(None, name, name, "correct horse battery", role)
+            .unwrap();
+        format!(
+            "Bearer {}",
+            app.store.create_api_token(&u, "tests").unwrap()
+        )
+    };
+    let reviewer = token("rev", evident_core::Role::Reviewer);
+    let clinician = token("doc", evident_core::Role::Clinician);
+    let post = |c: &mut Client, auth: Option<&str>, body: Value| {
+        let headers: Vec<(&str, &str)> =
+            auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        c.post_raw(&review, "application/json", &body.to_string(), &headers)
+    };
+    // 401: anonymous.
+    assert_error(
+        &post(&mut c, None, json!({"action": "claim", "version": 1})),
+        401,
+        "unauthenticated",
+    );
+    // 403: a clinician may not claim.
+    assert_error(
+        &post(
+            &mut c,
+            Some(&clinician),
+            json!({"action": "claim", "version": 1}),
+        ),
+        403,
+        "forbidden",
+    );
+    // 422: an unknown action.
+    assert_error(
+        &post(
+            &mut c,
+            Some(&reviewer),
+            json!({"action": "bless", "version": 1}),
+        ),
+        422,
+        "invalid_request",
+    );
+    // 409: a stale version.
+    assert_error(
+        &post(
+            &mut c,
+            Some(&reviewer),
+            json!({"action": "claim", "version": 2}),
+        ),
+        409,
+        "stale_version",
+    );
+    // 200: claim, then 409: claiming again is illegal.
+    let r = post(
+        &mut c,
+        Some(&reviewer),
+        json!({"action": "claim", "version": 1}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["state"], "under_review");
+    assert_eq!(r.json()["claimed_by"], "rev");
+    assert_error(
+        &post(
+            &mut c,
+            Some(&reviewer),
+            json!({"action": "claim", "version": 1}),
+        ),
+        409,
+        "illegal_transition",
+    );
+    let r = post(
+        &mut c,
+        Some(&reviewer),
+        json!({"action": "approve", "version": 1}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = r.json();
+    assert_eq!(a["state"], "approved");
+    assert_eq!(a["published_version"], 1);
+    assert_eq!(a["last_updated"], a["approved_at"]);
+    // 404: no such article.
+    let r = c.post_raw(
+        &app.url("/api/v1/articles/424242/review"),
+        "application/json",
+        &json!({"action": "claim", "version": 1}).to_string(),
+        &[("Authorization", reviewer.as_str())],
+    );
+    assert_error(&r, 404, "not_found");
+}
+
+#[test]
 fn openapi_document_lists_every_route_and_is_valid() {
     let app = spawn_app();
     let mut c = Client::new();

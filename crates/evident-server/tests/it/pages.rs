@@ -316,3 +316,24 @@ fn merged_articles_redirect_and_changes_are_marked() {
         assert_eq!(count(&r.body, "<h1"), 1);
     }
 }
+
+#[test]
+fn an_uncovered_question_shows_the_abstention_and_nearest_topics() {
+    let app = spawn_app();
+    let mut c = Client::new();
+    let path = ask_form(
+        &app,
+        &mut c,
+        "What is the treatment for quuxitis of the flibbertigibbet?",
+        &[],
+    );
+    let page = c.get(&app.url(&path)).body;
+    assert!(page.contains("data-abstained=\"true\""), "{page}");
+    assert!(
+        page.contains("Why there is no answer:") || page.contains("Nearest topics in the library")
+    );
+    assert!(page.contains("pending human review"));
+    // Review pages answer bad ids with a page, not a bare rejection.
+    let r = c.get(&app.url("/review/abc"));
+    assert!(r.status == 404 || r.status == 303, "{}", r.status);
+}
