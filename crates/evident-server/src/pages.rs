@@ -743,3 +743,62 @@ const ABOUT: &str = r#"<h1>About Evident</h1>
 <h2>Open source</h2>
 <p>Evident is licensed under the Apache License 2.0. A JSON API is described by the <a href="/api/openapi.json">OpenAPI document</a>.</p>
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evident_core::QuestionKind;
+
+    fn article(published: bool) -> Article {
+        Article {
+            id: 7,
+            slug: "what-is-x".into(),
+            question: "What is <x>?".into(),
+            normalized_question: "what is x".into(),
+            focus: None,
+            kind: QuestionKind::General,
+            state: if published {
+                ReviewState::Approved
+            } else {
+                ReviewState::UnderReview
+            },
+            current_version: 1,
+            published_version: published.then_some(1),
+            claimed_by: None,
+            approved_by: published.then(|| "rita".to_string()),
+            approved_at: published.then_some(1_757_592_000_000),
+            parent_id: None,
+            source_changed: false,
+            merged_into: None,
+            created_at: 1_700_000_000_000,
+            updated_at: 1_760_000_000_000,
+            rev: 3,
+        }
+    }
+
+    #[test]
+    fn the_shell_shows_the_review_status_banner_and_date() {
+        let pending = article_shell(&article(false), None);
+        assert!(pending.contains("<h1 id=\"title\">What is &lt;x&gt;?</h1>"));
+        assert!(pending.contains("id=\"caution\""));
+        assert!(pending.contains("<li class=\"done\" data-step=\"0\">Submitted</li><li aria-current=\"step\" data-step=\"1\">Under Review</li>"));
+        assert!(pending.contains(&long_date(1_760_000_000_000)));
+
+        let approved = article_shell(&article(true), None);
+        assert!(!approved.contains("id=\"caution\""));
+        assert!(approved.contains("aria-current=\"step\" data-step=\"2\">Approved</li>"));
+        assert!(approved
+            .contains("Last updated: <time datetime=\"2025-09-11\">September 11, 2025</time>"));
+    }
+
+    #[test]
+    fn a_revision_under_review_keeps_the_approved_version_public() {
+        let mut a = article(true);
+        a.state = ReviewState::Submitted;
+        a.current_version = 2;
+        assert_eq!(shown_state(&a), ReviewState::Approved);
+        let shell = article_shell(&a, None);
+        assert!(shell.contains("A revised version is being reviewed"));
+        assert!(!shell.contains("id=\"caution\""));
+    }
+}

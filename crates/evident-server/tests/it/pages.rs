@@ -310,6 +310,10 @@ fn merged_articles_redirect_and_changes_are_marked() {
     assert!(page.contains("Source changed — needs re-review."));
 
     assert_eq!(c.get(&app.url("/a/no-such-article")).status, 404);
+    // The home page lists and searches articles; merged ones are gone from the lists.
+    let home = c.get(&app.url("/?q=necrotizing")).body;
+    assert!(home.contains(&format!("<a href=\"{a}\">")), "{home}");
+    assert!(!home.contains(&format!("<a href=\"{b}\">")), "{home}");
     for p in ["/editorial-policy", "/about"] {
         let r = c.get(&app.url(p));
         assert_eq!(r.status, 200);
