@@ -158,7 +158,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&data, &args),
         Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&args),
         Command::Bench(args) => bench::run(&data, &args),
-        Command::Serve(args) => serve::run(&data, &args),
+        Command::Serve(args) => serve::run(&data, db_url, &args),
         Command::Models(ModelsCommand::Fetch) => models::fetch(&data),
         Command::Models(ModelsCommand::Verify) => {
             let dir = models::model_dir(&data);

@@ -1,7 +1,7 @@
 //! `evident serve`: the web app and JSON API over the library and the article store in the
 //! data folder. With no flags it listens on 127.0.0.1:8080, keeps articles in
-//! `<data>/evident.db` (SQLite), and indexes the bundled starter library when the library is
-//! empty.
+//! `<data>/evident.db` (SQLite; `--database-url` for PostgreSQL), and indexes the bundled
+//! starter library when the library is empty.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     pub library: Option<PathBuf>,
 }
 
-pub fn run(data: &Path, args: &ServeArgs) -> Result<()> {
+pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create the data folder {}", data.display()))?;
     let lib = crate::models::open_with_encoder(data)?;
@@ -50,9 +50,11 @@ pub fn run(data: &Path, args: &ServeArgs) -> Result<()> {
         let report = crate::ingest::add_to(&lib, &add, None)?;
         crate::ingest::print_report(&report, &lib)?;
     }
-    let db = data.join("evident.db");
-    let store = evident_store::Store::open(&db.to_string_lossy())
-        .with_context(|| format!("cannot open the article store {}", db.display()))?;
+    let store = crate::admin::open_store(data, db_url)?;
+    let location = match store.backend() {
+        "postgres" => "PostgreSQL".to_string(),
+        _ => crate::admin::database_location(data, db_url),
+    };
     let config = evident_server::AppConfig {
         addr: args.addr,
         ask_rate_per_minute: args.ask_rate,
@@ -65,9 +67,8 @@ pub fn run(data: &Path, args: &ServeArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     println!(
-        "Evident is serving on http://{} (articles in {}); Ctrl-C stops it.",
-        args.addr,
-        db.display()
+        "Evident is serving on http://{} (articles in {location}); Ctrl-C stops it.",
+        args.addr
     );
     runtime
         .block_on(evident_server::serve(config, Arc::new(lib), store))
