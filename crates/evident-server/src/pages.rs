@@ -131,7 +131,12 @@ async fn home(
             })?),
             None => None,
         };
-        Ok((approved, recent, found))
+        let public = |list: Vec<Article>| -> Vec<Article> {
+            list.into_iter()
+                .filter(|a| a.state != ReviewState::Withdrawn && a.merged_into.is_none())
+                .collect()
+        };
+        Ok((public(approved), public(recent), found.map(public)))
     })
     .await?;
     let (audience, _) = chosen_audience(&query, &headers);
@@ -291,6 +296,18 @@ async fn article_page(
             [(header::LOCATION, location)],
         )
             .into_response());
+    }
+    // Withdrawn articles are off the public pages; reviewers and editors still see them.
+    if article.state == ReviewState::Withdrawn
+        && !user
+            .as_ref()
+            .is_some_and(|u| u.role >= evident_core::Role::Reviewer)
+    {
+        return Err(AppError::NotFound(format!(
+            "the article at /a/{} has been withdrawn by the editors",
+            article.slug
+        ))
+        .into());
     }
     let (audience, set) = chosen_audience(&query, &headers);
     let shell = article_shell(&article, user.as_ref());

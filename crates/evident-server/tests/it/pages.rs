@@ -310,6 +310,24 @@ fn merged_articles_redirect_and_changes_are_marked() {
     assert!(page.contains("Source changed — needs re-review."));
 
     assert_eq!(c.get(&app.url("/a/no-such-article")).status, 404);
+    // A withdrawn article leaves the public pages.
+    let gout = app
+        .store
+        .create_article(
+            None,
+            evident_store::NewArticle {
+                question: "Is this withdrawn?".into(),
+                analysis: Default::default(),
+                answers: app.store.version(into.id, 1).unwrap().answers,
+                parent_id: None,
+            },
+        )
+        .unwrap();
+    app.store.withdraw(Some(&editor), gout.id, 1).unwrap();
+    let r = c.get(&app.url(&format!("/a/{}", gout.slug)));
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("withdrawn"));
+    assert!(!c.get(&app.url("/")).body.contains("Is this withdrawn?"));
     // The home page lists and searches articles; merged ones are gone from the lists.
     let home = c.get(&app.url("/?q=necrotizing")).body;
     assert!(home.contains(&format!("<a href=\"{a}\">")), "{home}");
