@@ -299,9 +299,9 @@ async fn article_page(
     }
     // Withdrawn articles are off the public pages; reviewers and editors still see them.
     if article.state == ReviewState::Withdrawn
-        && !user
+        && user
             .as_ref()
-            .is_some_and(|u| u.role >= evident_core::Role::Reviewer)
+            .is_none_or(|u| u.role < evident_core::Role::Reviewer)
     {
         return Err(AppError::NotFound(format!(
             "the article at /a/{} has been withdrawn by the editors",
