@@ -218,7 +218,9 @@ impl Answer {
             }
             let needle = normalize_for_match(&strip_reference_markers(&s.text));
             if !s.editor_written
-                && !resolved.is_empty() && !resolved.iter().any(|p| p.contains(&needle)) {
+                && !resolved.is_empty()
+                && !resolved.iter().any(|p| p.contains(&needle))
+            {
                 errors.push(VerifyError::Unsupported {
                     statement: s.text.clone(),
                 });

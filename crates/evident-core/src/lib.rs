@@ -28,7 +28,7 @@ pub use answer::{
     VerifyError, ANSWER_SCHEMA_VERSION,
 };
 pub use error::{Error, Result};
-pub use review::{allowed_actions, transition, Action, ReviewState, Role, TransitionError};
 pub use model::{
     Audience, Document, DocumentBuilder, Passage, Reference, Section, Source, SourceKind,
 };
+pub use review::{allowed_actions, transition, Action, ReviewState, Role, TransitionError};

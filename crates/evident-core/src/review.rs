@@ -186,7 +186,9 @@ impl Action {
     /// The roles allowed to take this action (admins may take every action).
     pub fn roles(self) -> &'static [Role] {
         match self {
-            Action::Claim | Action::Approve | Action::RequestChanges => &[Role::Reviewer, Role::Admin],
+            Action::Claim | Action::Approve | Action::RequestChanges => {
+                &[Role::Reviewer, Role::Admin]
+            }
             Action::Revise | Action::Withdraw | Action::Reopen => &[Role::Editor, Role::Admin],
         }
     }
@@ -289,7 +291,8 @@ mod tests {
 
     #[test]
     fn clinicians_cannot_approve_and_approved_cannot_be_claimed() {
-        let err = transition(ReviewState::UnderReview, Action::Approve, Role::Clinician).unwrap_err();
+        let err =
+            transition(ReviewState::UnderReview, Action::Approve, Role::Clinician).unwrap_err();
         assert!(matches!(err, TransitionError::Forbidden { .. }));
         assert!(err.to_string().contains("reviewer or admin"), "{err}");
         let err = transition(ReviewState::Approved, Action::Claim, Role::Reviewer).unwrap_err();

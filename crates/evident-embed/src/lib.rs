@@ -5,6 +5,7 @@
 //! pinned by sha256 ([`verify_model`]); [`Embedder`] loads them and turns texts into
 //! L2-normalised, mean-pooled vectors, so the dot product of two embeddings is their cosine.
 
+mod bert;
 mod embedder;
 mod error;
 mod model;

@@ -187,6 +187,19 @@ fn batch_equals_one_at_a_time() {
     }
 }
 
+/// Our packed encoder against candle-transformers' `BertModel` on the same weights.
+#[test]
+fn packed_encoder_matches_candle_bert() {
+    let Some(embedder) = embedder() else { return };
+    let long = long_passage();
+    let texts = [PILL, THIAZIDE, METFORMIN, long.as_str(), ""];
+    let fast = embedder.embed(&texts).unwrap();
+    let reference = embedder.embed_reference(&texts).unwrap();
+    for ((text, f), r) in texts.iter().zip(&fast).zip(&reference) {
+        assert_close(f, r, 2e-5, &format!("{text:?}"));
+    }
+}
+
 #[test]
 fn long_text_is_truncated_without_error() {
     let Some(embedder) = embedder() else { return };

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::query::{self, QueryWeights};
 use crate::schema::{self, Fields, RECORD_PASSAGE, RECORD_SOURCE, SCHEMA_VERSION};
-use crate::vectors::{rrf, QueryEncoder, VectorStore};
+use crate::vectors::{QueryEncoder, VectorStore};
 
 const MARKER_FILE: &str = "evident-index.json";
 
@@ -95,6 +95,8 @@ pub struct SearchOptions {
     pub snippets: bool,
     pub weights: QueryWeights,
     pub mode: SearchMode,
+    /// How hybrid mode combines the BM25 and dense rankings.
+    pub fusion: Fusion,
 }
 
 impl Default for SearchOptions {
@@ -107,8 +109,105 @@ impl Default for SearchOptions {
             snippets: true,
             weights: QueryWeights::default(),
             mode: SearchMode::Auto,
+            fusion: Fusion::default(),
         }
     }
+}
+
+/// How hybrid search combines the BM25 and the dense ranking of the same query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// Reciprocal-rank fusion: each list adds `weight / (k + rank)`; the dense list weighs
+    /// `dense_weight`, BM25 `1 − dense_weight`.
+    Rrf { k: f32, dense_weight: f32 },
+    /// Each list's scores min–max normalised over its top candidates (absent = 0), then
+    /// `dense_weight · dense + (1 − dense_weight) · bm25`. Keeps how far apart scores are,
+    /// which ranks alone lose.
+    Convex { dense_weight: f32 },
+}
+
+impl Default for Fusion {
+    /// Tuned on the LiveQA-MedQuAD dev split (see ARCHITECTURE.md, "Search, step by step").
+    fn default() -> Self {
+        Fusion::Convex { dense_weight: 0.7 }
+    }
+}
+
+impl std::str::FromStr for Fusion {
+    type Err = String;
+    /// `rrf`, `rrf:K`, `rrf:K:W`, `convex:W` (W = the dense list's weight, 0–1).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        let num = |i: usize, default: f32| -> std::result::Result<f32, String> {
+            match parts.get(i) {
+                None => Ok(default),
+                Some(p) => p
+                    .parse::<f32>()
+                    .map_err(|_| format!("fusion {s:?}: {p:?} is not a number")),
+            }
+        };
+        let fusion = match parts[0].to_ascii_lowercase().as_str() {
+            "rrf" => Fusion::Rrf {
+                k: num(1, 60.0)?,
+                dense_weight: num(2, 0.5)?,
+            },
+            "convex" => Fusion::Convex {
+                dense_weight: num(1, 0.7)?,
+            },
+            _ => {
+                return Err(format!(
+                    "unknown fusion {s:?}; use rrf[:K[:W]] or convex[:W]"
+                ))
+            }
+        };
+        match fusion {
+            Fusion::Rrf {
+                dense_weight: w, ..
+            }
+            | Fusion::Convex { dense_weight: w }
+                if !(0.0..=1.0).contains(&w) =>
+            {
+                Err(format!(
+                    "fusion {s:?}: the dense weight must be between 0 and 1"
+                ))
+            }
+            f => Ok(f),
+        }
+    }
+}
+
+/// Combines a BM25 and a dense ranking, each `(passage id, score)` best first.
+pub fn fuse(
+    lexical: &[(String, f32)],
+    dense: &[(String, f32)],
+    fusion: Fusion,
+) -> Vec<(String, f32)> {
+    let mut scores: HashMap<&str, f32> = HashMap::new();
+    match fusion {
+        Fusion::Rrf { k, dense_weight } => {
+            for (list, w) in [(lexical, 1.0 - dense_weight), (dense, dense_weight)] {
+                for (rank, (id, _)) in list.iter().enumerate() {
+                    *scores.entry(id.as_str()).or_default() += w / (k + rank as f32 + 1.0);
+                }
+            }
+        }
+        Fusion::Convex { dense_weight } => {
+            for (list, w) in [(lexical, 1.0 - dense_weight), (dense, dense_weight)] {
+                let max = list.iter().map(|x| x.1).fold(f32::MIN, f32::max);
+                let min = list.iter().map(|x| x.1).fold(f32::MAX, f32::min);
+                let span = (max - min).max(1e-9);
+                for (id, score) in list {
+                    *scores.entry(id.as_str()).or_default() += w * (score - min) / span;
+                }
+            }
+        }
+    }
+    let mut out: Vec<(String, f32)> = scores
+        .into_iter()
+        .map(|(id, s)| (id.to_string(), s))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
 }
 
 /// Multiplier on a passage's score by the kind of its source, for the audience asking.
@@ -158,7 +257,7 @@ pub enum SearchMode {
     Auto,
     Bm25,
     Dense,
-    /// Reciprocal-rank fusion (k = 60) of BM25 and dense rankings.
+    /// BM25 and dense rankings combined ([`Fusion`]).
     Hybrid,
 }
 
@@ -465,16 +564,15 @@ impl Library {
                     dense
                 } else {
                     let mut lexical = Vec::new();
-                    for (_, addr) in bm25(depth)? {
+                    for (score, addr) in bm25(depth)? {
                         let doc: TantivyDocument = searcher.doc(addr)?;
                         let id = text_of(&doc, self.fields.passage_id)
                             .unwrap_or_default()
                             .to_string();
-                        lexical.push(id.clone());
+                        lexical.push((id.clone(), score));
                         docs.insert(id, doc);
                     }
-                    let dense_ids = dense.into_iter().map(|(id, _)| id).collect();
-                    rrf(&[lexical, dense_ids], 60.0)
+                    fuse(&lexical, &dense, opts.fusion)
                 };
                 for (id, score) in ranked.into_iter().take(pool) {
                     let doc = match docs.remove(&id) {
@@ -784,5 +882,28 @@ impl LibraryWriter<'_> {
             }
         }
         self.lib.reload()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_rewards_agreement_and_keeps_score_gaps() {
+        let list = |xs: &[(&str, f32)]| -> Vec<(String, f32)> {
+            xs.iter().map(|(id, s)| (id.to_string(), *s)).collect()
+        };
+        let lexical = list(&[("a", 9.0), ("b", 8.0), ("c", 1.0)]);
+        let dense = list(&[("b", 0.8), ("d", 0.79), ("a", 0.2)]);
+        let rrf = fuse(&lexical, &dense, "rrf:60".parse().unwrap());
+        assert_eq!(rrf[0].0, "b");
+        let convex = fuse(&lexical, &dense, "convex:0.5".parse().unwrap());
+        assert_eq!(convex[0].0, "b");
+        // "d" is nearly as close as "b" in the dense list; "c" is far behind in BM25.
+        let pos = |id: &str| convex.iter().position(|x| x.0 == id).unwrap();
+        assert!(pos("d") < pos("c"));
+        assert!("convex:1.5".parse::<Fusion>().is_err());
+        assert!("mean".parse::<Fusion>().is_err());
     }
 }

@@ -5,8 +5,10 @@
 //! are removed only after that commit succeeds, so a crash at any point leaves the last committed
 //! index and its vectors readable together.
 //!
-//! Exact search is a matrix–vector product: at 384 dimensions, 100,000 passages take about 40 M
-//! multiply-adds, a few milliseconds on one core, so no approximate index is needed at this size.
+//! Search is brute force over every row — no approximate index, so no recall lost to one: an
+//! int8 pass (a quarter of the memory traffic of f32; the scan is memory-bound) picks a few
+//! hundred candidates and exact f32 dot products order them. At 384 dimensions 100,000 passages
+//! are 38 MB of int8, a few milliseconds on one core.
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -39,6 +41,10 @@ pub struct VectorStore {
     hashes: Vec<u64>,
     data: Vec<f32>,
     by_hash: HashMap<u64, usize>,
+    /// int8 copy of `data` (symmetric, one scale per row) for the first pass of search:
+    /// a quarter of the memory traffic of the f32 rows.
+    quant: Vec<i8>,
+    scales: Vec<f32>,
 }
 
 impl VectorStore {
@@ -90,6 +96,8 @@ impl VectorStore {
         self.ids.push(id);
         self.hashes.push(hash);
         self.data.extend_from_slice(vector);
+        let scale = quantize_into(vector, &mut self.quant);
+        self.scales.push(scale);
         Ok(())
     }
 
@@ -109,7 +117,38 @@ impl VectorStore {
     }
 
     /// The `k` rows with the highest dot product with `query` (cosine, for unit vectors).
+    ///
+    /// Two passes: an int8 scan of every row picks `max(4k, 256)` candidates, whose exact f32
+    /// dot products then decide the order. Quantisation error (about 1% of a score) only
+    /// matters among near-ties at the candidate cut, far below the top `k`.
     pub fn search(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
+        if query.len() != self.dim || self.is_empty() || k == 0 {
+            return Vec::new();
+        }
+        let candidates = (4 * k).max(256);
+        if self.len() <= candidates {
+            return self.search_exact(query, k);
+        }
+        let mut q = Vec::with_capacity(self.dim);
+        let q_scale = quantize_into(query, &mut q);
+        let mut rough: Vec<(usize, f32)> = self
+            .quant
+            .chunks_exact(self.dim)
+            .zip(&self.scales)
+            .map(|(row, &scale)| dot_i8(row, &q) as f32 * scale * q_scale)
+            .enumerate()
+            .collect();
+        top_k(&mut rough, candidates);
+        let mut exact: Vec<(usize, f32)> = rough
+            .into_iter()
+            .map(|(i, _)| (i, dot(self.vector(i), query)))
+            .collect();
+        top_k(&mut exact, k);
+        exact
+    }
+
+    /// [`VectorStore::search`] with f32 dot products for every row: the reference.
+    pub fn search_exact(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
         if query.len() != self.dim || self.is_empty() || k == 0 {
             return Vec::new();
         }
@@ -119,10 +158,7 @@ impl VectorStore {
             .map(|row| dot(row, query))
             .enumerate()
             .collect();
-        let k = k.min(scored.len());
-        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
-        scored.truncate(k);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        top_k(&mut scored, k);
         scored
     }
 
@@ -200,42 +236,113 @@ impl VectorStore {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
         store.by_hash = hashes.iter().enumerate().map(|(i, &h)| (h, i)).collect();
+        if dim > 0 {
+            for row in store.data.chunks_exact(dim) {
+                let scale = quantize_into(row, &mut store.quant);
+                store.scales.push(scale);
+            }
+        }
         store.ids = ids;
         store.hashes = hashes;
         Ok(store)
     }
 }
 
-/// Dot product in four independent lanes, which the compiler vectorises.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let chunks = a.len() / 8;
-    for i in 0..chunks {
-        for l in 0..8 {
-            acc[l] += a[i * 8 + l] * b[i * 8 + l];
-        }
+/// The `k` highest scores, best first (ties by row).
+fn top_k(scored: &mut Vec<(usize, f32)>, k: usize) {
+    let k = k.min(scored.len());
+    if k == 0 {
+        scored.clear();
+        return;
     }
-    let mut sum: f32 = acc.iter().sum();
-    for i in chunks * 8..a.len() {
-        sum += a[i] * b[i];
-    }
-    sum
+    let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    scored.select_nth_unstable_by(k - 1, order);
+    scored.truncate(k);
+    scored.sort_by(order);
 }
 
-/// Reciprocal-rank fusion: each list contributes `1 / (k + rank)` (rank from 1) per item.
-pub fn rrf(lists: &[Vec<String>], k: f32) -> Vec<(String, f32)> {
-    let mut scores: HashMap<&str, f32> = HashMap::new();
-    for list in lists {
-        for (rank, id) in list.iter().enumerate() {
-            *scores.entry(id.as_str()).or_default() += 1.0 / (k + rank as f32 + 1.0);
+/// Appends the int8 quantisation of `v` (symmetric: `x ≈ q · scale`) and returns the scale.
+fn quantize_into(v: &[f32], out: &mut Vec<i8>) -> f32 {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    out.extend(
+        v.iter()
+            .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
+    );
+    scale
+}
+
+/// Dot product of f32 rows; the AVX2+FMA build is chosen at run time where the CPU has it.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { dot_avx2(a, b) };
         }
     }
-    let mut out: Vec<(String, f32)> = scores
-        .into_iter()
-        .map(|(id, s)| (id.to_string(), s))
-        .collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out
+    dot_lanes(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_lanes(a, b)
+}
+
+/// Eight independent accumulators, which the compiler turns into vector registers.
+#[inline(always)]
+fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ac.zip(bc) {
+        for l in 0..8 {
+            acc[l] = x[l].mul_add(y[l], acc[l]);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Dot product of int8 rows in i32 (no overflow: 384 · 127² < 2³¹).
+fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { dot_i8_avx2(a, b) };
+        }
+    }
+    dot_i8_lanes(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
+    dot_i8_lanes(a, b)
+}
+
+#[inline(always)]
+fn dot_i8_lanes(a: &[i8], b: &[i8]) -> i32 {
+    let mut acc = [0i32; 16];
+    let (ac, bc) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: i32 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .map(|(&x, &y)| x as i32 * y as i32)
+        .sum();
+    for (x, y) in ac.zip(bc) {
+        for l in 0..16 {
+            acc[l] += x[l] as i32 * y[l] as i32;
+        }
+    }
+    acc.iter().sum::<i32>() + tail
 }
 
 #[cfg(test)]
@@ -282,14 +389,26 @@ mod tests {
     }
 
     #[test]
-    fn rrf_rewards_agreement() {
-        let fused = rrf(
-            &[
-                vec!["a".into(), "b".into(), "c".into()],
-                vec!["b".into(), "d".into()],
-            ],
-            60.0,
-        );
-        assert_eq!(fused[0].0, "b");
+    fn quantised_search_agrees_with_exact_search() {
+        let dim = 48;
+        let mut s = VectorStore::new(dim);
+        let mut rng = 7u64;
+        let mut next = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((rng >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        for i in 0..3000 {
+            let v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            s.push(format!("s#{i}"), i as u64, &unit(&v)).unwrap();
+        }
+        for _ in 0..20 {
+            let q = unit(&(0..dim).map(|_| next()).collect::<Vec<_>>());
+            let fast = s.search(&q, 10);
+            let exact = s.search_exact(&q, 10);
+            assert_eq!(fast, exact);
+        }
+        assert_eq!(dot_i8(&[1, -2, 3], &[4, 5, -6]), 4 - 10 - 18);
     }
 }

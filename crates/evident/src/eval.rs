@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident_core::{DocumentBuilder, Source, SourceKind};
 use evident_index::eval::{evaluate, format_run, parse_qrels, Qrels, Run};
-use evident_index::{Library, QueryWeights, SearchMode, SearchOptions};
+use evident_index::{Fusion, Library, QueryWeights, SearchMode, SearchOptions};
 use evident_ingest::{chunk, ChunkOptions};
 use serde_json::Value;
 
@@ -50,6 +50,10 @@ pub struct RetrievalArgs {
     /// Query-layer weights, for tuning: title,trail,body,expansion,repeat.
     #[arg(long, value_delimiter = ',')]
     pub weights: Option<Vec<f32>>,
+    /// How hybrid mode fuses BM25 and dense: `convex:W` or `rrf[:K[:W]]` (W = dense weight).
+    /// Several, comma-separated, evaluate each (one embedding pass). Default: the built-in.
+    #[arg(long, value_delimiter = ',')]
+    pub fusion: Vec<Fusion>,
 }
 
 /// Reads a JSON Lines file, gunzipping `.gz`.
@@ -218,8 +222,27 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
         records.len(),
         indexed.as_secs_f64()
     );
+    let fusions = if args.fusion.is_empty() {
+        vec![Fusion::default()]
+    } else {
+        args.fusion.clone()
+    };
     for mode in modes {
-        run_mode(&lib, args, &queries, &qrels, threshold, mode)?;
+        if mode == SearchMode::Hybrid {
+            for &fusion in &fusions {
+                run_mode(&lib, args, &queries, &qrels, threshold, mode, fusion)?;
+            }
+        } else {
+            run_mode(
+                &lib,
+                args,
+                &queries,
+                &qrels,
+                threshold,
+                mode,
+                Fusion::default(),
+            )?;
+        }
     }
     Ok(())
 }
@@ -238,9 +261,17 @@ fn embed_with_cache(
     use evident_index::vectors::text_hash;
     let dir = data.join("cache");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The parent folder names the benchmark: two corpora are both called corpus.jsonl.gz.
     let name = corpus
-        .file_name()
-        .map_or("corpus".into(), |n| n.to_string_lossy().into_owned());
+        .iter()
+        .rev()
+        .take(2)
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("-");
     let path = dir.join(format!("{name}.{}.vec", evident_embed::MODEL_NAME));
     let cache = evident_index::VectorStore::load(&path).unwrap_or_default();
     let hashes: Vec<u64> = items.iter().map(|(_, t)| text_hash(t)).collect();
@@ -301,6 +332,7 @@ fn run_mode(
     qrels: &Qrels,
     threshold: i32,
     mode: SearchMode,
+    fusion: Fusion,
 ) -> Result<()> {
     let mut opts = SearchOptions {
         k: args.k * 4,
@@ -308,6 +340,7 @@ fn run_mode(
         expand: !args.no_expand,
         snippets: false,
         mode,
+        fusion,
         ..SearchOptions::default()
     };
     if let Some(w) = &args.weights {
@@ -359,8 +392,13 @@ fn run_mode(
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let label = if mode == SearchMode::Hybrid {
+        format!("{mode_name} {fusion:?}")
+    } else {
+        mode_name.clone()
+    };
     println!(
-        "[{mode_name}] queries {}: {} run, {} judged (relevant = grade >= {threshold}); expansion {}",
+        "[{label}] queries {}: {} run, {} judged (relevant = grade >= {threshold}); expansion {}",
         args.queries.display(),
         run.len(),
         m.queries,
