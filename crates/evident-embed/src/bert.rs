@@ -268,9 +268,7 @@ impl Bert {
                         gemm::Parallelism::None,
                     );
                 }
-                for r in s.scores.chunks_exact_mut(len) {
-                    softmax(r);
-                }
+                softmax_rows(&mut s.scores, len);
                 // context (len × head) = P · V, written into this head's columns.
                 let ctx = &mut s.ctx[start * h + hd * head..];
                 // SAFETY: as above; the context rows are start..start+len, this head's columns.
@@ -306,7 +304,7 @@ impl Bert {
         layer_norm(x, &layer.attn_norm, h, self.shape.eps);
 
         linear(x, rows, &layer.up, &mut s.up);
-        s.up.iter_mut().for_each(|v| *v = gelu(*v));
+        gelu_all(&mut s.up);
         linear(&s.up, rows, &layer.down, &mut s.tmp);
         add_assign(x, &s.tmp);
         layer_norm(x, &layer.out_norm, h, self.shape.eps);
@@ -357,33 +355,115 @@ fn linear(x: &[f32], rows: usize, d: &Dense, out: &mut Vec<f32>) {
     }
 }
 
-fn add_assign(x: &mut [f32], y: &[f32]) {
+/// Runs `$body` compiled for AVX-512 or AVX2+FMA when the CPU has them (the loops below are
+/// written so that the compiler vectorises them at the width the features allow), else for the
+/// baseline.
+macro_rules! dispatch {
+    ($name:ident ( $($arg:ident : $ty:ty),* ) $body:block) => {
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn avx512($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports the features the function is compiled for.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                    // SAFETY: as above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
+/// Lanes of the partial sums in reductions: wide enough for AVX-512, and the order of
+/// additions no longer forbids vectorising.
+const LANES: usize = 16;
+
+#[inline(always)]
+fn sum(v: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
+#[inline(always)]
+fn max(v: &[f32]) -> f32 {
+    let mut acc = [f32::MIN; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+        }
+    }
+    acc.iter().chain(rest).fold(f32::MIN, |m, &x| if x > m { x } else { m })
+}
+
+dispatch!(add_assign(x: &mut [f32], y: &[f32]) {
     for (a, b) in x.iter_mut().zip(y) {
         *a += b;
     }
-}
+});
 
-fn layer_norm(x: &mut [f32], n: &Norm, h: usize, eps: f32) {
+dispatch!(gelu_all(x: &mut [f32]) {
+    for v in x.iter_mut() {
+        *v = gelu(*v);
+    }
+});
+
+dispatch!(layer_norm_rows(x: &mut [f32], gamma: &[f32], beta: &[f32], h: usize, eps: f32) {
     for row in x.chunks_exact_mut(h) {
-        let mean = row.iter().sum::<f32>() / h as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
+        let mean = sum(row) / h as f32;
+        let mut acc = [0.0f32; LANES];
+        let chunks = row.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for i in 0..LANES {
+                acc[i] += (c[i] - mean) * (c[i] - mean);
+            }
+        }
+        let var = (acc.iter().sum::<f32>()
+            + rest.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>())
+            / h as f32;
         let inv = 1.0 / (var + eps).sqrt();
-        for ((v, g), b) in row.iter_mut().zip(&n.gamma).zip(&n.beta) {
+        for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
             *v = (*v - mean) * inv * g + b;
         }
     }
+});
+
+fn layer_norm(x: &mut [f32], n: &Norm, h: usize, eps: f32) {
+    layer_norm_rows(x, &n.gamma, &n.beta, h, eps);
 }
 
-fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::MIN, f32::max);
-    let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = exp(*v - max);
-        sum += *v;
+dispatch!(softmax_rows(scores: &mut [f32], len: usize) {
+    for row in scores.chunks_exact_mut(len) {
+        let m = max(row);
+        for v in row.iter_mut() {
+            *v = exp(*v - m);
+        }
+        let inv = 1.0 / sum(row);
+        row.iter_mut().for_each(|v| *v *= inv);
     }
-    let inv = 1.0 / sum;
-    row.iter_mut().for_each(|v| *v *= inv);
-}
+});
 
 /// GELU, the exact (erf) form BERT was trained with.
 #[inline(always)]
@@ -397,7 +477,10 @@ fn gelu(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
+    // Round to nearest by the 1.5·2²³ trick (|x·log2 e| < 2²²): `f32::round` is a libm call
+    // that keeps the loop scalar.
+    const MAGIC: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
     // Cody–Waite reduction: ln 2 split in a high part exact in f32 and a low remainder.
     let r = (x - n * 0.693_145_75) - n * 1.428_606_8e-6;
     let p = 1.0
@@ -472,8 +555,43 @@ mod tests {
     #[test]
     fn softmax_sums_to_one() {
         let mut r = vec![1.0, 2.0, 3.0, -50.0];
-        softmax(&mut r);
+        softmax_rows(&mut r, 4);
         assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         assert!(r[2] > r[1] && r[1] > r[0] && r[3] < 1e-20);
+        // Rows longer than the reduction lanes, with a remainder, each normalised on its own.
+        let len = 37;
+        let mut rows: Vec<f32> = (0..2 * len).map(|i| ((i * 7919) % 23) as f32 * 0.3).collect();
+        let want: Vec<f32> = rows
+            .chunks(len)
+            .flat_map(|row| {
+                let m = row.iter().copied().fold(f32::MIN, f32::max);
+                let e: Vec<f64> = row.iter().map(|v| ((v - m) as f64).exp()).collect();
+                let total: f64 = e.iter().sum();
+                e.into_iter().map(move |v| (v / total) as f32)
+            })
+            .collect();
+        softmax_rows(&mut rows, len);
+        for (g, w) in rows.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-6, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn layer_norm_matches_the_definition() {
+        let h = 40;
+        let x: Vec<f32> = (0..3 * h).map(|i| ((i * 31) % 17) as f32 - 8.0).collect();
+        let gamma: Vec<f32> = (0..h).map(|i| 1.0 + i as f32 * 0.01).collect();
+        let beta: Vec<f32> = (0..h).map(|i| i as f32 * -0.02).collect();
+        let mut got = x.clone();
+        layer_norm_rows(&mut got, &gamma, &beta, h, 1e-12);
+        for (r, row) in x.chunks(h).enumerate() {
+            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / h as f64;
+            let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / h as f64;
+            for i in 0..h {
+                let want = (row[i] as f64 - mean) / (var + 1e-12).sqrt() * gamma[i] as f64
+                    + beta[i] as f64;
+                assert!((got[r * h + i] as f64 - want).abs() < 1e-5);
+            }
+        }
     }
 }

@@ -208,7 +208,7 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     if let Some(embedder) = &embedder {
         let (entries, note) = embed_with_cache(data, &args.corpus, embedder, &to_embed)?;
         writer.add_vectors(entries)?;
-        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder(
+        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder::new(
             embedder.clone(),
         )));
         embed_note = note;
