@@ -4,6 +4,10 @@
 #
 #   scripts/load/run.sh DATA_DIR [SECONDS]
 #
+# First /api/v1/ask with questions not asked before (each answer composed for three audiences
+# and stored), then the article page, then /api/v1/ask again over the same questions (answered
+# by question reuse).
+#
 # DATA_DIR holds the index to serve (for the shared corpora with embeddings:
 # `evident bench --embed --scratch DATA_DIR/index --keep`). The articles go to a fresh SQLite
 # file under target/load/, so repeated runs start from an empty store.
@@ -12,6 +16,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 data=${1:?usage: scripts/load/run.sh DATA_DIR [SECONDS]}
 secs=${2:-30}
+# Short enough that the distinct questions last (check "reused 0" in its output).
+fresh=${EVIDENT_LOAD_FRESH_SECS:-5}
 port=${EVIDENT_LOAD_PORT:-8099}
 bin=${EVIDENT_BIN:-target/release/evident}
 shared=../shared/data/eval
@@ -65,9 +71,13 @@ echo "article page: $base/a/$slug"
 curl -fsS "$base/a/$slug" -o /dev/null
 
 echo
+echo "=== POST /api/v1/ask, new questions only, 16 connections, ${fresh}s (every answer composed and stored)"
+wrk -t2 -c16 -d"${fresh}s" --latency -s scripts/load/ask.lua "$base" -- "$out/bodies.jsonl"
+
+echo
 echo "=== GET /a/$slug, 16 connections, ${secs}s"
 wrk -t2 -c16 -d"${secs}s" --latency "$base/a/$slug"
 
 echo
-echo "=== POST /api/v1/ask, 16 connections, ${secs}s (questions in turn; a repeat is answered by reuse)"
+echo "=== POST /api/v1/ask, 16 connections, ${secs}s (the same questions again, and more: answered by reuse)"
 wrk -t2 -c16 -d"${secs}s" --latency -s scripts/load/ask.lua "$base" -- "$out/bodies.jsonl"

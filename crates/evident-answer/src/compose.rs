@@ -931,40 +931,84 @@ fn select(
     section_of: &[usize],
     cap: usize,
 ) -> Vec<usize> {
-    let mut chosen: Vec<usize> = Vec::new();
-    let mut per_section: HashMap<usize, usize> = HashMap::new();
-    let mut seen_text: HashSet<String> = HashSet::new();
     let pool = candidates.len().min(section_of.len());
+    let candidates = &candidates[..pool];
+    // Texts lowercased once, and stems as sorted ids, so that the overlaps below are merges of
+    // integer lists rather than hash lookups of strings.
+    let lower: Vec<String> = candidates.iter().map(|c| c.text.to_lowercase()).collect();
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let stems: Vec<Vec<u32>> = candidates
+        .iter()
+        .map(|c| {
+            let mut v: Vec<u32> = c
+                .stems
+                .iter()
+                .map(|s| {
+                    let next = ids.len() as u32;
+                    *ids.entry(s.as_str()).or_insert(next)
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut taken = vec![false; pool];
+    // The largest overlap of each candidate with anything chosen so far.
+    let mut overlap = vec![0.0f32; pool];
+    let mut per_section: HashMap<usize, usize> = HashMap::new();
+    let mut seen_text: HashSet<&str> = HashSet::new();
     while chosen.len() < n {
         let mut best: Option<(f32, usize)> = None;
-        for (i, c) in candidates.iter().enumerate().take(pool) {
-            if chosen.contains(&i) || seen_text.contains(&c.text.to_lowercase()) {
+        for (i, c) in candidates.iter().enumerate() {
+            if taken[i] || overlap[i] > 0.6 || seen_text.contains(lower[i].as_str()) {
                 continue;
             }
             let full = per_section.get(&section_of[i]).copied().unwrap_or(0) >= cap;
             if chosen.len() >= lead && full {
                 continue;
             }
-            let overlap = chosen
-                .iter()
-                .map(|&j| jaccard(&c.stems, &candidates[j].stems))
-                .fold(0.0, f32::max);
-            if overlap > 0.6 {
-                continue;
-            }
-            let s = c.score - 0.5 * overlap;
+            let s = c.score - 0.5 * overlap[i];
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, i));
             }
         }
-        let Some((_, i)) = best else { break };
-        seen_text.insert(candidates[i].text.to_lowercase());
+        let Some((_, k)) = best else { break };
+        seen_text.insert(lower[k].as_str());
         if chosen.len() >= lead {
-            *per_section.entry(section_of[i]).or_default() += 1;
+            *per_section.entry(section_of[k]).or_default() += 1;
         }
-        chosen.push(i);
+        chosen.push(k);
+        taken[k] = true;
+        for i in 0..pool {
+            if !taken[i] && overlap[i] <= 0.6 {
+                overlap[i] = overlap[i].max(jaccard_sorted(&stems[i], &stems[k]));
+            }
+        }
     }
     chosen
+}
+
+/// Jaccard similarity of two sorted, duplicate-free id lists.
+fn jaccard_sorted(a: &[u32], b: &[u32]) -> f32 {
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f32 / union as f32
+    }
 }
 
 /// The sections of an answer to this kind of question, for this audience.
@@ -1000,16 +1044,6 @@ fn assign_section(
         }
     }
     best.1
-}
-
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
-    let inter = a.intersection(b).count() as f32;
-    let union = (a.len() + b.len()) as f32 - inter;
-    if union == 0.0 {
-        0.0
-    } else {
-        inter / union
-    }
 }
 
 fn abstain(answer: &mut Answer, reason: String, hits: &[Hit]) {
@@ -1084,4 +1118,49 @@ pub fn answer_id(question: &str, audience: Audience, parent: Option<&str>) -> St
         parent.unwrap_or("")
     );
     format!("ans-{:016x}", evident_index::vectors::text_hash(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaccard_of_sorted_ids_matches_the_set_definition() {
+        let cases: [(&[u32], &[u32], f32); 5] = [
+            (&[], &[], 0.0),
+            (&[1, 2, 3], &[], 0.0),
+            (&[1, 2, 3], &[1, 2, 3], 1.0),
+            (&[1, 3, 5, 7], &[2, 3, 7, 8, 9], 2.0 / 7.0),
+            (&[0, 10], &[5], 0.0),
+        ];
+        for (a, b, want) in cases {
+            assert!((jaccard_sorted(a, b) - want).abs() < 1e-6, "{a:?} {b:?}");
+            assert!((jaccard_sorted(b, a) - want).abs() < 1e-6, "{b:?} {a:?}");
+        }
+    }
+
+    fn candidate(text: &str, score: f32) -> Candidate {
+        Candidate {
+            text: text.to_string(),
+            hit: 0,
+            stems: text.split_whitespace().map(str::to_lowercase).collect(),
+            score,
+            support: 0.0,
+        }
+    }
+
+    #[test]
+    fn selection_skips_repeats_and_near_duplicates_and_caps_sections() {
+        let c = [
+            candidate("alpha beta gamma delta", 1.0),
+            candidate("Alpha beta gamma delta", 0.95), // the same text: never twice
+            candidate("alpha beta gamma delta epsilon", 0.9), // overlap 0.8: a near duplicate
+            candidate("zeta eta theta", 0.5),
+            candidate("iota kappa lambda", 0.4),
+            candidate("mu nu xi", 0.3),
+        ];
+        // Lead 1, then at most one per section; candidates 3 and 4 share section 1.
+        let chosen = select(&c, 5, 1, &[0, 0, 0, 1, 1, 2], 1);
+        assert_eq!(chosen, vec![0, 3, 5]);
+    }
 }

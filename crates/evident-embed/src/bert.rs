@@ -31,7 +31,8 @@ pub struct Shape {
 }
 
 struct Dense {
-    /// Row-major (out × in), as stored.
+    /// Row-major (in × out): stored (out × in) in the file, transposed once at load, so that
+    /// the products read it row by row.
     weight: Vec<f32>,
     bias: Vec<f32>,
     inputs: usize,
@@ -99,6 +100,11 @@ impl Weights {
         })
     }
 
+    /// A dense layer, its weight transposed to (in × out).
+    fn linear(&self, name: &str, inputs: usize, outputs: usize) -> Result<Dense> {
+        Ok(self.dense(name, inputs, outputs)?.transposed())
+    }
+
     fn norm(&self, name: &str, hidden: usize) -> Result<Norm> {
         Ok(Norm {
             gamma: self.get(&format!("{name}.weight"), hidden)?,
@@ -107,6 +113,21 @@ impl Weights {
     }
 }
 
+impl Dense {
+    /// (out × in) → (in × out).
+    fn transposed(mut self) -> Dense {
+        let mut t = vec![0.0f32; self.weight.len()];
+        for o in 0..self.outputs {
+            for i in 0..self.inputs {
+                t[i * self.outputs + o] = self.weight[o * self.inputs + i];
+            }
+        }
+        self.weight = t;
+        self
+    }
+}
+
+/// Stacks (out × in) layers that share their input into one.
 fn stack(parts: [Dense; 3]) -> Dense {
     let inputs = parts[0].inputs;
     let mut weight = Vec::new();
@@ -152,11 +173,12 @@ impl Bert {
                     w.dense(&format!("{p}.attention.self.query"), h, h)?,
                     w.dense(&format!("{p}.attention.self.key"), h, h)?,
                     w.dense(&format!("{p}.attention.self.value"), h, h)?,
-                ]),
-                attn_out: w.dense(&format!("{p}.attention.output.dense"), h, h)?,
+                ])
+                .transposed(),
+                attn_out: w.linear(&format!("{p}.attention.output.dense"), h, h)?,
                 attn_norm: w.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-                up: w.dense(&format!("{p}.intermediate.dense"), h, shape.intermediate)?,
-                down: w.dense(&format!("{p}.output.dense"), shape.intermediate, h)?,
+                up: w.linear(&format!("{p}.intermediate.dense"), h, shape.intermediate)?,
+                down: w.linear(&format!("{p}.output.dense"), shape.intermediate, h)?,
                 out_norm: w.norm(&format!("{p}.output.LayerNorm"), h)?,
             });
         }
@@ -321,15 +343,15 @@ struct Scratch {
     tmp: Vec<f32>,
 }
 
-/// out (rows × outputs) = x (rows × inputs) · Wᵀ + b
+/// out (rows × outputs) = x (rows × inputs) · W (inputs × outputs) + b
 fn linear(x: &[f32], rows: usize, d: &Dense, out: &mut Vec<f32>) {
     out.clear();
     out.reserve(rows * d.outputs);
     for _ in 0..rows {
         out.extend_from_slice(&d.bias);
     }
-    // SAFETY: x is rows × inputs, the weight outputs × inputs (read transposed through the
-    // strides), out rows × outputs; all row-major.
+    // SAFETY: x is rows × inputs, the weight inputs × outputs, out rows × outputs; all
+    // row-major.
     unsafe {
         gemm::gemm(
             rows,
@@ -343,8 +365,8 @@ fn linear(x: &[f32], rows: usize, d: &Dense, out: &mut Vec<f32>) {
             1,
             d.inputs as isize,
             d.weight.as_ptr(),
-            d.inputs as isize,
             1,
+            d.outputs as isize,
             1.0,
             1.0,
             false,
@@ -414,7 +436,9 @@ fn max(v: &[f32]) -> f32 {
             acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
         }
     }
-    acc.iter().chain(rest).fold(f32::MIN, |m, &x| if x > m { x } else { m })
+    acc.iter()
+        .chain(rest)
+        .fold(f32::MIN, |m, &x| if x > m { x } else { m })
 }
 
 dispatch!(add_assign(x: &mut [f32], y: &[f32]) {
@@ -560,7 +584,9 @@ mod tests {
         assert!(r[2] > r[1] && r[1] > r[0] && r[3] < 1e-20);
         // Rows longer than the reduction lanes, with a remainder, each normalised on its own.
         let len = 37;
-        let mut rows: Vec<f32> = (0..2 * len).map(|i| ((i * 7919) % 23) as f32 * 0.3).collect();
+        let mut rows: Vec<f32> = (0..2 * len)
+            .map(|i| ((i * 7919) % 23) as f32 * 0.3)
+            .collect();
         let want: Vec<f32> = rows
             .chunks(len)
             .flat_map(|row| {

@@ -53,6 +53,10 @@ pub struct AppConfig {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_proxy: bool,
+    /// When composing an answer for the ask form takes longer than this, the page starts at once
+    /// (the question and a "composing" notice, streamed) and moves to the article when it is
+    /// ready; quicker answers redirect straight to the article.
+    pub ask_progress_after: std::time::Duration,
 }
 
 impl Default for AppConfig {
@@ -64,6 +68,7 @@ impl Default for AppConfig {
             max_form_bytes: 256 * 1024,
             secure_cookies: false,
             trust_proxy: false,
+            ask_progress_after: std::time::Duration::from_millis(400),
         }
     }
 }
@@ -256,7 +261,13 @@ pub async fn serve_on<F>(
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
+    use axum::serve::ListenerExt;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Pages go out in chunks (the shell first): without TCP_NODELAY, Nagle's algorithm holds
+    // the later chunk back until the client's delayed ACK, about 40 ms per page.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

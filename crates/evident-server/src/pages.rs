@@ -265,12 +265,63 @@ async fn ask_form(
         .as_deref()
         .and_then(|a| a.parse::<Audience>().ok())
         .map(page_audience);
-    let asked = service::ask(&state, user, form.question, parent).await?;
-    let mut target = format!("/a/{}", url_encode(&asked.article.slug));
-    if let Some(a) = audience {
-        let _ = write!(target, "?audience={}", a.label());
+    let asked_question = form.question;
+    let question = asked_question.clone();
+    let shown_user = user.clone();
+    let mut task = tokio::spawn({
+        let state = state.clone();
+        async move { service::ask(&state, user, asked_question, parent).await }
+    });
+    let target = move |asked: &service::Asked| {
+        let mut target = format!("/a/{}", url_encode(&asked.article.slug));
+        if let Some(a) = audience {
+            let _ = write!(target, "?audience={}", a.label());
+        }
+        target
+    };
+    let joined = |r: Result<Result<service::Asked, AppError>, tokio::task::JoinError>| {
+        r.map_err(|e| AppError::Internal(format!("composing task failed: {e}")))?
+    };
+    // A quick answer: straight to the article.
+    if let Ok(r) = tokio::time::timeout(state.config().ask_progress_after, &mut task).await {
+        let asked = joined(r)?;
+        return Ok(Redirect::to(&target(&asked)).into_response());
     }
-    Ok(Redirect::to(&target).into_response())
+    // A slow one: show the question at once, then move to the article when it is ready.
+    let mut head = html::page_start(&question, shown_user.as_ref());
+    let _ = write!(
+        head,
+        "<h1 id=\"title\">{}</h1>\n<p class=\"notice\" role=\"status\" id=\"composing\">Composing the answer from the library…</p>\n",
+        escape(&clean(&question))
+    );
+    let rest = async move {
+        let mut out = match joined(task.await) {
+            Ok(asked) => {
+                let t = escape(&target(&asked));
+                format!(
+                    "<meta http-equiv=\"refresh\" content=\"0; url={t}\">\n<p id=\"ready\"><a href=\"{t}\">The answer is ready: open it</a></p>\n"
+                )
+            }
+            Err(e) => {
+                let (_, _, message) = e.parts();
+                e.log();
+                format!(
+                    "<p class=\"error\" role=\"alert\">No answer could be composed: {}</p>\n",
+                    escape(&message)
+                )
+            }
+        };
+        out.push_str(html::page_end());
+        Ok::<String, Infallible>(out)
+    };
+    let stream = futures_util::stream::once(async move { Ok::<String, Infallible>(head) })
+        .chain(futures_util::stream::once(rest));
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(resp)
 }
 
 // ---------------------------------------------------------------------------------------------

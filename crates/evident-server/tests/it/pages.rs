@@ -19,6 +19,43 @@ fn ask_form(app: &TestApp, c: &mut Client, question: &str, extra: &[(&str, &str)
     loc.split('?').next().unwrap().to_string()
 }
 
+#[test]
+fn a_slow_answer_shows_the_question_at_once_then_moves_to_the_article() {
+    // Every answer counts as slow here: the form's reply is the streamed waiting page.
+    let app = spawn_app_with(
+        AppConfig {
+            ask_rate_per_minute: 0,
+            ask_progress_after: std::time::Duration::ZERO,
+            ..AppConfig::default()
+        },
+        &[],
+    );
+    let mut c = Client::new();
+    c.get(&app.url("/"));
+    let csrf = c.csrf();
+    let r = c.post_form(
+        &app.url("/ask"),
+        &[("question", NAM), ("csrf", csrf.as_str())],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    let b = &r.body;
+    let title = b
+        .find(&format!("<h1 id=\"title\">{NAM}</h1>"))
+        .expect("title first");
+    let composing = b.find("Composing the answer").expect("a composing notice");
+    let refresh = b
+        .find("<meta http-equiv=\"refresh\" content=\"0; url=/a/")
+        .expect("then a move to the article");
+    assert!(title < composing && composing < refresh);
+    let start = refresh + "<meta http-equiv=\"refresh\" content=\"0; url=".len();
+    let path = &b[start..start + b[start..].find('"').unwrap()];
+    assert!(b.contains(&format!("<a href=\"{path}\">The answer is ready")));
+    let page = c.get(&app.url(path));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("<h1 id=\"title\">{NAM}</h1>")));
+}
+
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
@@ -200,6 +237,7 @@ fn hostile_sources_render_inert() {
     let app = spawn_app_with(
         AppConfig {
             ask_rate_per_minute: 0,
+            ask_progress_after: std::time::Duration::from_secs(120),
             ..AppConfig::default()
         },
         &[("hostile-source.md", &fixture)],

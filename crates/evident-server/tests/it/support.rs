@@ -80,6 +80,9 @@ pub fn spawn_app() -> TestApp {
     spawn_app_with(
         AppConfig {
             ask_rate_per_minute: 0,
+            // Debug builds on a busy machine may compose slowly: the tests of the quick path
+            // redirect whatever the time taken (the streamed path has its own test).
+            ask_progress_after: std::time::Duration::from_secs(120),
             ..AppConfig::default()
         },
         &[],
