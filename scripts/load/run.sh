@@ -51,6 +51,12 @@ for name, pick in [
 PY
 echo "$(wc -l < "$out/bodies.jsonl") distinct questions in $out/bodies.jsonl"
 
+# Hybrid search needs the model: where `.ci/run` and the README put it, unless set.
+if [ -z "${EVIDENT_MODEL_DIR:-}" ] && [ -f target/models/all-MiniLM-L6-v2/model.safetensors ]; then
+  export EVIDENT_MODEL_DIR="$PWD/target/models/all-MiniLM-L6-v2"
+fi
+echo "embedding model: ${EVIDENT_MODEL_DIR:-<data>/models (BM25 only if absent; see $out/serve.log)}"
+
 db="$out/load-$$.db"
 rm -f "$db" "$db-wal" "$db-shm"
 EVIDENT_DATA="$data" "$bin" serve --addr "127.0.0.1:$port" --ask-rate 0 \
