@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use evident_core::text::{split_sentences, truncate_words};
 use evident_core::{Audience, Document, Passage, Source, SourceKind};
@@ -247,6 +247,45 @@ pub struct Library {
     /// Passage embeddings of the committed index, and the file they were read from.
     vectors: RwLock<(Arc<VectorStore>, Option<String>)>,
     encoder: RwLock<Option<Arc<dyn QueryEncoder>>>,
+    /// Ranked candidates of recent searches, before the audience's priors: off unless
+    /// [`Library::cache_results`] turned it on (a server composing one answer per audience
+    /// searches the same question three times).
+    results: Mutex<ResultCache>,
+}
+
+/// Candidates of one search, best first, before priors: (score, passage, source).
+type Ranked = Arc<Vec<(f32, Passage, SourceBrief)>>;
+
+/// Recent rankings by query and options; emptied whenever the index or encoder changes.
+#[derive(Default)]
+struct ResultCache {
+    capacity: usize,
+    entries: HashMap<String, Ranked>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl ResultCache {
+    fn get(&self, key: &str) -> Option<Ranked> {
+        self.entries.get(key).cloned()
+    }
+
+    fn put(&mut self, key: String, ranked: Ranked) {
+        if self.capacity == 0 || self.entries.contains_key(&key) {
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
+        self.order.push_back(key.clone());
+        self.entries.insert(key, ranked);
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.order.clear();
+    }
 }
 
 /// How to rank passages.
@@ -345,6 +384,7 @@ impl Library {
             path,
             vectors: RwLock::new((Arc::new(store), file)),
             encoder: RwLock::new(None),
+            results: Mutex::new(ResultCache::default()),
         })
     }
 
@@ -356,6 +396,16 @@ impl Library {
     /// Sets the encoder that turns queries into embeddings for dense and hybrid search.
     pub fn set_encoder(&self, encoder: Arc<dyn QueryEncoder>) {
         *self.encoder.write().expect("encoder lock") = Some(encoder);
+        self.results.lock().expect("result cache").clear();
+    }
+
+    /// Remembers the rankings of the last `capacity` searches (0 turns it off, the default).
+    /// The audience's priors, the cut to `k` and the snippets are still applied per search, so
+    /// the same question asked for three audiences ranks once. Benchmarks leave it off.
+    pub fn cache_results(&self, capacity: usize) {
+        let mut cache = self.results.lock().expect("result cache");
+        cache.clear();
+        cache.capacity = capacity;
     }
 
     /// The mode `Auto` resolves to now.
@@ -520,25 +570,70 @@ impl Library {
         } else {
             opts.k
         };
-        let mut hits = Vec::new();
+        let key = format!(
+            "{}\u{1f}{mode:?}\u{1f}{pool}\u{1f}{:?}\u{1f}{}\u{1f}{:?}\u{1f}{text}",
+            searcher.generation().generation_id(),
+            opts.fusion,
+            opts.expand,
+            opts.weights
+        );
+        let cached = self.results.lock().expect("result cache").get(&key);
+        let ranked = match cached {
+            Some(r) => r,
+            None => {
+                let r: Ranked =
+                    Arc::new(self.rank(text, mode, pool, opts.fusion, &built, &searcher)?);
+                self.results
+                    .lock()
+                    .expect("result cache")
+                    .put(key, r.clone());
+                r
+            }
+        };
+        let mut hits: Vec<Hit> = ranked
+            .iter()
+            .map(|(score, passage, source)| Hit {
+                rank: 0,
+                score: if opts.priors {
+                    score * kind_prior(opts.audience, source.kind)
+                } else {
+                    *score
+                },
+                passage: passage.clone(),
+                source: source.clone(),
+                snippet: String::new(),
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(opts.k);
+        let stems = built.map(|b| b.stems).unwrap_or_default();
+        for (i, hit) in hits.iter_mut().enumerate() {
+            hit.rank = i + 1;
+            if opts.snippets {
+                hit.snippet = snippet(&mut analyzer, &hit.passage.text, &stems);
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The best `pool` candidates for `text` by `mode`, before priors.
+    fn rank(
+        &self,
+        text: &str,
+        mode: SearchMode,
+        pool: usize,
+        fusion: Fusion,
+        built: &Option<query::BuiltQuery>,
+        searcher: &tantivy::Searcher,
+    ) -> Result<Vec<(f32, Passage, SourceBrief)>> {
+        let mut out = Vec::with_capacity(pool);
         let mut push = |score: f32, doc: &TantivyDocument| -> Result<()> {
             let (passage, source) = self.passage_of(doc)?;
-            let score = if opts.priors {
-                score * kind_prior(opts.audience, source.kind)
-            } else {
-                score
-            };
-            hits.push(Hit {
-                rank: 0,
-                score,
-                passage,
-                source,
-                snippet: String::new(),
-            });
+            out.push((score, passage, source));
             Ok(())
         };
         let bm25 = |n: usize| -> Result<Vec<(f32, tantivy::DocAddress)>> {
-            match &built {
+            match built {
                 Some(b) => Ok(searcher.search(b.query.as_ref(), &TopDocs::with_limit(n.max(1)))?),
                 None => Ok(Vec::new()),
             }
@@ -572,12 +667,12 @@ impl Library {
                         lexical.push((id.clone(), score));
                         docs.insert(id, doc);
                     }
-                    fuse(&lexical, &dense, opts.fusion)
+                    fuse(&lexical, &dense, fusion)
                 };
                 for (id, score) in ranked.into_iter().take(pool) {
                     let doc = match docs.remove(&id) {
                         Some(d) => d,
-                        None => match self.passage_doc(&searcher, &id)? {
+                        None => match self.passage_doc(searcher, &id)? {
                             Some(d) => d,
                             None => continue,
                         },
@@ -586,16 +681,7 @@ impl Library {
                 }
             }
         }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        hits.truncate(opts.k);
-        let stems = built.map(|b| b.stems).unwrap_or_default();
-        for (i, hit) in hits.iter_mut().enumerate() {
-            hit.rank = i + 1;
-            if opts.snippets {
-                hit.snippet = snippet(&mut analyzer, &hit.passage.text, &stems);
-            }
-        }
-        Ok(hits)
+        Ok(out)
     }
 
     fn passage_doc(
@@ -683,6 +769,7 @@ impl Library {
 
     fn reload(&self) -> Result<()> {
         self.reader.reload()?;
+        self.results.lock().expect("result cache").clear();
         Ok(())
     }
 }

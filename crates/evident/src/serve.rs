@@ -10,6 +10,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Args;
 
+/// Rankings the server remembers (the audiences' priors are applied on each use).
+const RESULT_CACHE: usize = 256;
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -34,6 +37,8 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create the data folder {}", data.display()))?;
     let lib = crate::models::open_with_encoder(data)?;
+    // Each new article is composed for three audiences from the same ranking.
+    lib.cache_results(RESULT_CACHE);
     let (sources, _) = lib.counts()?;
     if sources == 0 {
         let folder = crate::demo::starter_library(args.library.as_deref())?;

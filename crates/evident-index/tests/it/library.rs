@@ -249,3 +249,53 @@ fn hits_carry_source_trail_and_a_snippet_with_the_query_words() {
         Err(evident_index::Error::EmptyQuery(_))
     ));
 }
+
+#[test]
+fn cached_rankings_keep_per_audience_priors_and_follow_commits() {
+    let lib = Library::in_memory().unwrap();
+    let text = [(
+        "Treatment",
+        "Gout flares are treated with colchicine or an NSAID.",
+    )];
+    add(
+        &lib,
+        &[
+            doc("t:leaflet", "Gout", SourceKind::PatientInformation, &text),
+            doc("t:guideline", "Gout", SourceKind::Guideline, &text),
+        ],
+    );
+    let ids = |audience| {
+        let opts = SearchOptions {
+            audience,
+            ..SearchOptions::default()
+        };
+        lib.search("gout colchicine", &opts)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.source.id, h.score, h.snippet))
+            .collect::<Vec<_>>()
+    };
+    let uncached = [ids(Audience::Clinician), ids(Audience::Patient)];
+    lib.cache_results(16);
+    for _ in 0..2 {
+        // The first round fills the cache, the second reads it: the same hits either way.
+        assert_eq!(ids(Audience::Clinician), uncached[0]);
+        assert_eq!(ids(Audience::Patient), uncached[1]);
+    }
+    assert_eq!(uncached[0][0].0, "t:guideline");
+    assert_eq!(uncached[1][0].0, "t:leaflet");
+    // A commit changes what the question finds; the cache must not hide it.
+    add(
+        &lib,
+        &[doc(
+            "t:summary",
+            "Gout colchicine",
+            SourceKind::Guideline,
+            &[(
+                "Colchicine",
+                "Colchicine for gout flares: colchicine dosing for gout.",
+            )],
+        )],
+    );
+    assert!(ids(Audience::Clinician).iter().any(|h| h.0 == "t:summary"));
+}
