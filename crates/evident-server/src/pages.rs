@@ -314,6 +314,14 @@ async fn ask_form(
         out.push_str(html::page_end());
         Ok::<String, Infallible>(out)
     };
+    Ok(streamed_page(head, rest))
+}
+
+/// An HTML response sent in two chunks: `head` at once, then what `rest` yields.
+fn streamed_page(
+    head: String,
+    rest: impl std::future::Future<Output = Result<String, Infallible>> + Send + 'static,
+) -> Response {
     let stream = futures_util::stream::once(async move { Ok::<String, Infallible>(head) })
         .chain(futures_util::stream::once(rest));
     let mut resp = Response::new(Body::from_stream(stream));
@@ -321,7 +329,7 @@ async fn ask_form(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    Ok(resp)
+    resp
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,13 +404,7 @@ async fn article_page(
         out.push_str(html::page_end());
         Ok::<String, Infallible>(out)
     };
-    let stream = futures_util::stream::once(async move { Ok::<String, Infallible>(shell) })
-        .chain(futures_util::stream::once(rest));
-    let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    let mut resp = streamed_page(shell, rest);
     if set {
         let secure = crate::security::secure_request(&state, &headers);
         resp.headers_mut().append(

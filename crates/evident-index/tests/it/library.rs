@@ -203,8 +203,8 @@ fn abbreviations_and_lay_words_find_the_clinical_terms() {
     assert!(added.iter().any(|t| t == "hypertension"), "{added:?}");
 }
 
-#[test]
-fn guidelines_rank_before_leaflets_for_clinicians_and_after_for_patients() {
+/// A guideline and a patient leaflet with the same text about gout.
+fn gout_library() -> Library {
     let lib = Library::in_memory().unwrap();
     let text = [(
         "Treatment",
@@ -217,6 +217,12 @@ fn guidelines_rank_before_leaflets_for_clinicians_and_after_for_patients() {
             doc("t:guideline", "Gout", SourceKind::Guideline, &text),
         ],
     );
+    lib
+}
+
+#[test]
+fn guidelines_rank_before_leaflets_for_clinicians_and_after_for_patients() {
+    let lib = gout_library();
     let first = |audience| {
         let opts = SearchOptions {
             audience,
@@ -252,18 +258,7 @@ fn hits_carry_source_trail_and_a_snippet_with_the_query_words() {
 
 #[test]
 fn cached_rankings_keep_per_audience_priors_and_follow_commits() {
-    let lib = Library::in_memory().unwrap();
-    let text = [(
-        "Treatment",
-        "Gout flares are treated with colchicine or an NSAID.",
-    )];
-    add(
-        &lib,
-        &[
-            doc("t:leaflet", "Gout", SourceKind::PatientInformation, &text),
-            doc("t:guideline", "Gout", SourceKind::Guideline, &text),
-        ],
-    );
+    let lib = gout_library();
     let ids = |audience| {
         let opts = SearchOptions {
             audience,
