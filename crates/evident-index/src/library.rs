@@ -590,20 +590,22 @@ impl Library {
                 r
             }
         };
-        let mut hits: Vec<Hit> = ranked
-            .iter()
-            .map(|(score, passage, source)| Hit {
-                rank: 0,
-                score: if opts.priors {
-                    score * kind_prior(opts.audience, source.kind)
-                } else {
-                    *score
-                },
-                passage: passage.clone(),
-                source: source.clone(),
-                snippet: String::new(),
-            })
-            .collect();
+        let hit = |(score, passage, source): (f32, Passage, SourceBrief)| Hit {
+            rank: 0,
+            score: if opts.priors {
+                score * kind_prior(opts.audience, source.kind)
+            } else {
+                score
+            },
+            passage,
+            source,
+            snippet: String::new(),
+        };
+        // Owned unless the cache keeps a copy.
+        let mut hits: Vec<Hit> = match Arc::try_unwrap(ranked) {
+            Ok(owned) => owned.into_iter().map(hit).collect(),
+            Err(shared) => shared.iter().cloned().map(hit).collect(),
+        };
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(opts.k);
         let stems = built.map(|b| b.stems).unwrap_or_default();

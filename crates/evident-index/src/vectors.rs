@@ -131,11 +131,10 @@ impl VectorStore {
         }
         let mut q = Vec::with_capacity(self.dim);
         let q_scale = quantize_into(query, &mut q);
-        let mut rough: Vec<(usize, f32)> = self
-            .quant
-            .chunks_exact(self.dim)
+        let mut rough: Vec<(usize, f32)> = scan_i8(&self.quant, &q)
+            .into_iter()
             .zip(&self.scales)
-            .map(|(row, &scale)| dot_i8(row, &q) as f32 * scale * q_scale)
+            .map(|(d, &scale)| d as f32 * scale * q_scale)
             .enumerate()
             .collect();
         top_k(&mut rough, candidates);
@@ -309,26 +308,34 @@ fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// Dot product of int8 rows in i32 (no overflow: 384 · 127² < 2³¹).
-fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+/// The int8 dot product of `q` with every row of `rows` (rows of `q.len()` values), in i32
+/// (no overflow: 384 · 127² < 2³¹). The CPU's features are looked up once per scan, not per row.
+fn scan_i8(rows: &[i8], q: &[i8]) -> Vec<i32> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { dot_i8_avx2(a, b) };
+            return unsafe { scan_i8_avx2(rows, q) };
         }
     }
-    dot_i8_lanes(a, b)
+    scan_i8_lanes(rows, q)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
-    dot_i8_lanes(a, b)
+unsafe fn scan_i8_avx2(rows: &[i8], q: &[i8]) -> Vec<i32> {
+    scan_i8_lanes(rows, q)
 }
 
 #[inline(always)]
-fn dot_i8_lanes(a: &[i8], b: &[i8]) -> i32 {
+fn scan_i8_lanes(rows: &[i8], q: &[i8]) -> Vec<i32> {
+    rows.chunks_exact(q.len().max(1))
+        .map(|row| dot_i8(row, q))
+        .collect()
+}
+
+#[inline(always)]
+fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     let mut acc = [0i32; 16];
     let (ac, bc) = (a.chunks_exact(16), b.chunks_exact(16));
     let tail: i32 = ac

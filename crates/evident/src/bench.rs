@@ -90,9 +90,7 @@ pub fn run(data: &Path, args: &BenchArgs) -> Result<()> {
     };
     let report = crate::ingest::add_to(&lib, &add, embedder.as_deref())?;
     if let Some(e) = &embedder {
-        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder::new(
-            e.clone(),
-        )));
+        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder(e.clone())));
     }
     crate::ingest::print_report(&report, &lib)?;
 

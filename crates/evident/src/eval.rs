@@ -208,7 +208,7 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     if let Some(embedder) = &embedder {
         let (entries, note) = embed_with_cache(data, &args.corpus, embedder, &to_embed)?;
         writer.add_vectors(entries)?;
-        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder::new(
+        lib.set_encoder(std::sync::Arc::new(crate::models::ModelEncoder(
             embedder.clone(),
         )));
         embed_note = note;
@@ -228,20 +228,14 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
         args.fusion.clone()
     };
     for mode in modes {
-        if mode == SearchMode::Hybrid {
-            for &fusion in &fusions {
-                run_mode(&lib, args, &queries, &qrels, threshold, mode, fusion)?;
-            }
+        // Only hybrid mode fuses; the others run once.
+        let fusions = if mode == SearchMode::Hybrid {
+            &fusions[..]
         } else {
-            run_mode(
-                &lib,
-                args,
-                &queries,
-                &qrels,
-                threshold,
-                mode,
-                Fusion::default(),
-            )?;
+            &fusions[..1]
+        };
+        for &fusion in fusions {
+            run_mode(&lib, args, &queries, &qrels, threshold, mode, fusion)?;
         }
     }
     Ok(())
@@ -262,16 +256,13 @@ fn embed_with_cache(
     let dir = data.join("cache");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // The parent folder names the benchmark: two corpora are both called corpus.jsonl.gz.
-    let name = corpus
-        .iter()
-        .rev()
-        .take(2)
-        .map(|part| part.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("-");
+    let file = corpus
+        .file_name()
+        .map_or("corpus".into(), |n| n.to_string_lossy());
+    let name = match corpus.parent().and_then(|p| p.file_name()) {
+        Some(dir) => format!("{}-{file}", dir.to_string_lossy()),
+        None => file.into_owned(),
+    };
     let path = dir.join(format!("{name}.{}.vec", evident_embed::MODEL_NAME));
     let cache = evident_index::VectorStore::load(&path).unwrap_or_default();
     let hashes: Vec<u64> = items.iter().map(|(_, t)| text_hash(t)).collect();

@@ -1,17 +1,13 @@
 //! The embedding model: where it lives, `evident models fetch`, and loading it for dense and
 //! hybrid search. Without the model everything runs on BM25, with one notice.
 
-use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use evident_embed::Embedder;
 use evident_index::{Library, QueryEncoder};
-
-/// Query embeddings a library opened for serving or asking remembers.
-const QUERY_CACHE: usize = 4096;
 
 static NOTICE_SHOWN: AtomicBool = AtomicBool::new(false);
 
@@ -57,62 +53,13 @@ pub fn load(data: &Path) -> Result<Option<Arc<Embedder>>> {
     Ok(Some(Arc::new(embedder)))
 }
 
-/// Turns queries into embeddings with the model, optionally remembering the latest ones (an
-/// answer searches the same question once per audience; a server sees the same questions again).
-pub struct ModelEncoder {
-    embedder: Arc<Embedder>,
-    cache: Option<Mutex<QueryCache>>,
-}
-
-/// The most recent query embeddings, oldest evicted first.
-struct QueryCache {
-    capacity: usize,
-    vectors: HashMap<String, Vec<f32>>,
-    order: VecDeque<String>,
-}
-
-impl ModelEncoder {
-    /// Encodes every query afresh (for timing search honestly).
-    pub fn new(embedder: Arc<Embedder>) -> ModelEncoder {
-        ModelEncoder {
-            embedder,
-            cache: None,
-        }
-    }
-
-    /// Remembers the last `capacity` query embeddings.
-    pub fn cached(embedder: Arc<Embedder>, capacity: usize) -> ModelEncoder {
-        ModelEncoder {
-            embedder,
-            cache: Some(Mutex::new(QueryCache {
-                capacity: capacity.max(1),
-                vectors: HashMap::new(),
-                order: VecDeque::new(),
-            })),
-        }
-    }
-}
+/// Turns queries into embeddings with the model. (A server caches whole rankings instead:
+/// [`Library::cache_results`].)
+pub struct ModelEncoder(pub Arc<Embedder>);
 
 impl QueryEncoder for ModelEncoder {
     fn encode(&self, text: &str) -> Option<Vec<f32>> {
-        let Some(cache) = &self.cache else {
-            return self.embedder.embed_one(text).ok();
-        };
-        if let Some(v) = cache.lock().expect("query cache").vectors.get(text) {
-            return Some(v.clone());
-        }
-        let v = self.embedder.embed_one(text).ok()?;
-        let mut c = cache.lock().expect("query cache");
-        if !c.vectors.contains_key(text) {
-            if c.vectors.len() >= c.capacity {
-                if let Some(old) = c.order.pop_front() {
-                    c.vectors.remove(&old);
-                }
-            }
-            c.order.push_back(text.to_string());
-            c.vectors.insert(text.to_string(), v.clone());
-        }
-        Some(v)
+        self.0.embed_one(text).ok()
     }
 }
 
@@ -120,7 +67,7 @@ impl QueryEncoder for ModelEncoder {
 pub fn open_with_encoder(data: &Path) -> Result<Library> {
     let lib = crate::open_library(data)?;
     if let Some(embedder) = load(data)? {
-        lib.set_encoder(Arc::new(ModelEncoder::cached(embedder, QUERY_CACHE)));
+        lib.set_encoder(Arc::new(ModelEncoder(embedder)));
     }
     Ok(lib)
 }
