@@ -302,19 +302,23 @@ async fn ask_form(
                     "<meta http-equiv=\"refresh\" content=\"0; url={t}\">\n<p id=\"ready\"><a href=\"{t}\">The answer is ready: open it</a></p>\n"
                 )
             }
-            Err(e) => {
-                let (_, _, message) = e.parts();
-                e.log();
-                format!(
-                    "<p class=\"error\" role=\"alert\">No answer could be composed: {}</p>\n",
-                    escape(&message)
-                )
-            }
+            Err(e) => inline_error("No answer could be composed", &e),
         };
         out.push_str(html::page_end());
         Ok::<String, Infallible>(out)
     };
     Ok(streamed_page(head, rest))
+}
+
+/// An error inside a page already being streamed (its status line has gone out): logged, and
+/// shown as an alert paragraph.
+fn inline_error(what: &str, e: &AppError) -> String {
+    let (_, _, message) = e.parts();
+    e.log();
+    format!(
+        "<p class=\"error\" role=\"alert\">{what}: {}</p>\n",
+        escape(&message)
+    )
 }
 
 /// An HTML response sent in two chunks: `head` at once, then what `rest` yields.
@@ -392,14 +396,7 @@ async fn article_page(
                 children: &children,
                 csrf: &csrf.0,
             }),
-            Err(e) => {
-                let (_, _, message) = e.parts();
-                e.log();
-                format!(
-                    "<p class=\"error\" role=\"alert\">This article could not be loaded: {}</p>",
-                    escape(&message)
-                )
-            }
+            Err(e) => inline_error("This article could not be loaded", &e),
         };
         out.push_str(html::page_end());
         Ok::<String, Infallible>(out)
