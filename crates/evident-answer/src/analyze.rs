@@ -1,9 +1,11 @@
 //! Question analysis: the kind of question, its focus, population qualifiers, and what a
 //! follow-up inherits from the question it follows.
+//!
+//! [`analyze`] splits the question into words once; each step reads the same words.
 
+use evident_core::text::is_stopword;
 use evident_core::{Qualifier, QuestionAnalysis, QuestionKind};
 use evident_index::lexicon::{words, Lexicon, Word};
-use evident_index::query::is_stopword;
 
 /// Cue words and phrases per kind (lowercase; a phrase matches consecutive words; a cue ending
 /// in `*` matches any word starting with it). Order matters for ties: earlier kinds win.
@@ -241,10 +243,13 @@ fn count_cues(cues: &[&str], ws: &[Word]) -> (usize, Vec<(usize, usize)>) {
 
 /// The kind of question, by cue counts (ties go to the earlier kind in [`KIND_CUES`]).
 pub fn question_kind(question: &str) -> QuestionKind {
-    let ws = words(question);
+    kind_of(&words(question))
+}
+
+fn kind_of(ws: &[Word]) -> QuestionKind {
     let mut best = (0, QuestionKind::General);
     for (kind, cues) in KIND_CUES {
-        let (n, _) = count_cues(cues, &ws);
+        let (n, _) = count_cues(cues, ws);
         if n > best.0 {
             best = (n, *kind);
         }
@@ -254,10 +259,13 @@ pub fn question_kind(question: &str) -> QuestionKind {
 
 /// Population qualifiers named in the question.
 pub fn qualifiers(question: &str) -> Vec<Qualifier> {
-    let ws = words(question);
+    qualifiers_of(&words(question))
+}
+
+fn qualifiers_of(ws: &[Word]) -> Vec<Qualifier> {
     let mut out: Vec<Qualifier> = Vec::new();
     for (kind, cues) in QUALIFIER_CUES {
-        let (_, spans) = count_cues(cues, &ws);
+        let (_, spans) = count_cues(cues, ws);
         if let Some(&(s, e)) = spans.first() {
             let mut end = e;
             // "stage I", "stage 3": keep the stage number with it.
@@ -289,21 +297,24 @@ pub fn qualifiers(question: &str) -> Vec<Qualifier> {
 /// The focus: the longest lexicon term in the question, else the longest run of content words
 /// that are neither stopwords, kind cues, qualifiers nor generic words.
 pub fn focus(question: &str, lexicon: &Lexicon) -> Option<String> {
-    let ws = words(question);
+    focus_of(&words(question), lexicon)
+}
+
+fn focus_of(ws: &[Word], lexicon: &Lexicon) -> Option<String> {
     let mut excluded = vec![false; ws.len()];
     let cue_lists = KIND_CUES
         .iter()
         .map(|(_, c)| *c)
         .chain(QUALIFIER_CUES.iter().map(|(_, c)| *c));
     for cues in cue_lists {
-        let (_, spans) = count_cues(cues, &ws);
+        let (_, spans) = count_cues(cues, ws);
         for (s, e) in spans {
             for x in excluded.iter_mut().take(e).skip(s) {
                 *x = true;
             }
         }
     }
-    let found = lexicon.find(&ws);
+    let found = lexicon.find(ws);
     if let Some(best) = found
         .iter()
         .filter(|f| !(f.start..f.end).all(|i| excluded[i]))
@@ -371,8 +382,9 @@ pub fn is_question_word(word: &str) -> bool {
 }
 
 /// Whether a question reads as a follow-up that leans on its parent: short, or starting with
-/// "and", "what about", "how about", "in …", or without a focus of its own.
-fn leans_on_parent(question: &str, own_focus: Option<&str>) -> bool {
+/// "and", "what about", "how about", "in …", or without a focus of its own. `ws` are the
+/// question's words.
+fn leans_on_parent(question: &str, ws: &[Word], own_focus: Option<&str>) -> bool {
     let q = question.trim().to_lowercase();
     let starts = [
         "and ",
@@ -384,7 +396,21 @@ fn leans_on_parent(question: &str, own_focus: Option<&str>) -> bool {
         "also",
         "but ",
     ];
-    own_focus.is_none() || starts.iter().any(|s| q.starts_with(s)) || words(&q).len() <= 4
+    own_focus.is_none() || starts.iter().any(|s| q.starts_with(s)) || lowercase_words(ws) <= 4
+}
+
+/// How many words the lowercased question has: its word count, unless lowercasing splits a
+/// word (a few letters lowercase to a letter and a combining mark, as "İ" does).
+fn lowercase_words(ws: &[Word]) -> usize {
+    ws.iter()
+        .map(|w| {
+            if w.lower.chars().all(char::is_alphanumeric) {
+                1
+            } else {
+                words(&w.lower).len()
+            }
+        })
+        .sum()
 }
 
 /// Analyses `question`; for a follow-up, `parent` is the question it follows and its analysis.
@@ -393,9 +419,10 @@ pub fn analyze(
     parent: Option<(&str, &QuestionAnalysis)>,
     lexicon: &Lexicon,
 ) -> QuestionAnalysis {
-    let own_kind = question_kind(question);
-    let own_focus = focus(question, lexicon);
-    let mut quals = qualifiers(question);
+    let ws = words(question);
+    let own_kind = kind_of(&ws);
+    let own_focus = focus_of(&ws, lexicon);
+    let mut quals = qualifiers_of(&ws);
     let Some((parent_q, parent_a)) = parent else {
         return QuestionAnalysis {
             kind: own_kind,
@@ -405,7 +432,7 @@ pub fn analyze(
             follows: None,
         };
     };
-    if !leans_on_parent(question, own_focus.as_deref()) {
+    if !leans_on_parent(question, &ws, own_focus.as_deref()) {
         return QuestionAnalysis {
             kind: own_kind,
             focus: own_focus,

@@ -1,12 +1,12 @@
 //! Answer errors: the asker's mistakes apart from internal failures.
 
-use evident_core::VerifyError;
+use evident_core::{ErrorCode, ErrorKind, VerifyError, MAX_QUESTION_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("the question is empty; ask something in plain words")]
     EmptyQuestion,
-    #[error("the question is {0} bytes long; the limit is 2000")]
+    #[error("the question is {0} bytes long; the limit is {max}", max = MAX_QUESTION_BYTES)]
     QuestionTooLong(usize),
     #[error("the answer to follow up is not valid answer JSON: {0}")]
     BadParent(String),
@@ -17,14 +17,32 @@ pub enum Error {
     Unverified(Vec<VerifyError>),
 }
 
-impl Error {
-    /// True when the error is the asker's doing.
-    pub fn is_user_error(&self) -> bool {
+impl ErrorCode for Error {
+    fn code(&self) -> &'static str {
         match self {
-            Error::EmptyQuestion | Error::QuestionTooLong(_) | Error::BadParent(_) => true,
-            Error::Index(e) => e.is_user_error(),
-            Error::Unverified(_) => false,
+            Error::EmptyQuestion => "empty_question",
+            Error::QuestionTooLong(_) => "question_too_long",
+            Error::BadParent(_) => "invalid_parent",
+            Error::Index(e) => e.code(),
+            Error::Unverified(_) => "unverified_answer",
         }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::EmptyQuestion | Error::QuestionTooLong(_) | Error::BadParent(_) => {
+                ErrorKind::Invalid
+            }
+            Error::Index(e) => e.kind(),
+            Error::Unverified(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+impl Error {
+    /// True when the error is the asker's doing (the same as [`ErrorCode::is_user`]).
+    pub fn is_user_error(&self) -> bool {
+        self.is_user()
     }
 }
 

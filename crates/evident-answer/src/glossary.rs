@@ -3,10 +3,15 @@
 //! The built-in glossary is `data/plain-language.tsv` (written for this project), one
 //! `term<TAB>plain words` a line, `#` for comments. Statements keep the source's exact words (they
 //! are quotes); a patient answer shows the glosses beside them instead of rewriting them.
+//!
+//! Words come from the workspace tokenizer ([`evident_core::text::word_spans`], apostrophes
+//! kept inside words: "Crohn's") and terms are found with its phrase matcher.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
+
+use evident_core::text::{word_spans, Apostrophes, PhraseMatcher, PhraseMatcherBuilder, Slot};
 
 /// The glossary shipped with Evident.
 pub const BUILTIN_TSV: &str = include_str!("../data/plain-language.tsv");
@@ -27,8 +32,10 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Glossary {
     entries: Vec<Entry>,
-    /// First word (lowercase) → indices of the entries starting with it, most words first.
-    by_first_word: HashMap<String, Vec<usize>>,
+    /// Words (lowercase) → the entry with exactly those words.
+    by_words: HashMap<Vec<String>, usize>,
+    /// Every entry by index; the last word also in its plural forms ([`plural_forms`]).
+    matcher: PhraseMatcher<usize>,
 }
 
 /// The built-in glossary, parsed once.
@@ -42,7 +49,6 @@ impl Glossary {
     /// or with an empty side are skipped. A later line for the same term replaces an earlier one.
     pub fn from_tsv(tsv: &str) -> Glossary {
         let mut g = Glossary::default();
-        let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
         for line in tsv.lines() {
             let line = line.trim_end_matches('\r');
             if line.trim_start().starts_with('#') {
@@ -64,30 +70,23 @@ impl Glossary {
                 words: words.clone(),
                 plain: plain.to_string(),
             };
-            match seen.get(&words) {
+            match g.by_words.get(&words) {
                 Some(&i) => g.entries[i] = entry,
                 None => {
-                    seen.insert(words, g.entries.len());
+                    g.by_words.insert(words, g.entries.len());
                     g.entries.push(entry);
                 }
             }
         }
+        let mut builder = PhraseMatcherBuilder::new();
         for (i, e) in g.entries.iter().enumerate() {
-            g.by_first_word
-                .entry(e.words[0].clone())
-                .or_default()
-                .push(i);
+            let mut keys: Vec<Vec<String>> = e.words.iter().map(|w| vec![w.clone()]).collect();
+            let last = keys.last_mut().expect("entries have words");
+            let plurals = plural_forms(&last[0]);
+            last.extend(plurals);
+            builder.add_alternatives(&keys, i);
         }
-        let entries = &g.entries;
-        for list in g.by_first_word.values_mut() {
-            list.sort_by(|&a, &b| {
-                entries[b]
-                    .words
-                    .len()
-                    .cmp(&entries[a].words.len())
-                    .then_with(|| entries[b].term.len().cmp(&entries[a].term.len()))
-            });
-        }
+        g.matcher = builder.build();
         g
     }
 
@@ -106,13 +105,9 @@ impl Glossary {
             .into_iter()
             .map(|r| term[r].to_lowercase())
             .collect();
-        let first = words.first()?;
-        self.by_first_word
-            .get(first)?
-            .iter()
-            .map(|&i| &self.entries[i])
-            .find(|e| e.words == words)
-            .map(|e| e.plain.as_str())
+        self.by_words
+            .get(&words)
+            .map(|&i| self.entries[i].plain.as_str())
     }
 
     /// Glosses for the glossary terms found in `text`: (the term as it appears in the text,
@@ -133,19 +128,19 @@ impl Glossary {
         // (byte range in text, entry index)
         let mut found: Vec<(Range<usize>, usize)> = Vec::new();
         let mut used: HashSet<usize> = HashSet::new();
-        let mut i = 0;
-        while i < tokens.len() {
-            match self.longest_at(text, &tokens, &lower, i) {
-                Some((entry, n)) => {
-                    let range = tokens[i].start..tokens[i + n - 1].end;
-                    if used.insert(entry)
-                        && !already_explained(text, &range, &self.entries[entry].plain)
-                    {
-                        found.push((range, entry));
-                    }
-                    i += n;
-                }
-                None => i += 1,
+        // Words of one term may be joined only by spaces and hyphens.
+        let mut slots = Vec::with_capacity(tokens.len() * 2);
+        for (k, word) in lower.iter().enumerate() {
+            if k > 0 && !only_joiners(&text[tokens[k - 1].end..tokens[k].start]) {
+                slots.push(Slot::Break);
+            }
+            slots.push(Slot::Word(word.as_str()));
+        }
+        for m in self.matcher.find(slots) {
+            let entry = self.preferred(&lower[m.start], m.values);
+            let range = tokens[m.start].start..tokens[m.end - 1].end;
+            if used.insert(entry) && !already_explained(text, &range, &self.entries[entry].plain) {
+                found.push((range, entry));
             }
         }
         if found.len() > MAX_GLOSSES {
@@ -170,68 +165,34 @@ impl Glossary {
             .collect()
     }
 
-    /// The longest entry whose words match the tokens from `start`: (entry, tokens used).
-    fn longest_at(
-        &self,
-        text: &str,
-        tokens: &[Range<usize>],
-        lower: &[String],
-        start: usize,
-    ) -> Option<(usize, usize)> {
-        let first = &lower[start];
-        let mut candidates: Vec<&Vec<usize>> = Vec::with_capacity(2);
-        if let Some(list) = self.by_first_word.get(first.as_str()) {
-            candidates.push(list);
-        }
-        // A one-word plural term ("ulcers") is looked up by its singular forms.
+    /// Which of the entries matching the same words wins: those whose first word is the
+    /// text's word as written, the term written longest first, then those whose (one) word is
+    /// a singular of it, in the order of [`singular_forms`]; earlier entries first.
+    fn preferred(&self, first: &str, candidates: &[usize]) -> usize {
         let singulars = singular_forms(first);
-        for s in &singulars {
-            if let Some(list) = self.by_first_word.get(s.as_str()) {
-                candidates.push(list);
-            }
-        }
-        let mut best: Option<(usize, usize)> = None;
-        for &idx in candidates.into_iter().flatten() {
-            let words = &self.entries[idx].words;
-            let n = words.len();
-            if start + n > tokens.len() || best.is_some_and(|(_, m)| m >= n) {
-                continue;
-            }
-            let ok = (0..n).all(|k| {
-                let tok = &lower[start + k];
-                let same = *tok == words[k] || (k + 1 == n && is_plural_of(tok, &words[k]));
-                let joined = k == 0
-                    || only_joiners(&text[tokens[start + k - 1].end..tokens[start + k].start]);
-                same && joined
-            });
-            if ok {
-                best = Some((idx, n));
-            }
-        }
-        best
+        let rank = |&i: &usize| {
+            let e = &self.entries[i];
+            let list = if e.words[0] == first {
+                0
+            } else {
+                1 + singulars
+                    .iter()
+                    .position(|s| *s == e.words[0])
+                    .unwrap_or(singulars.len())
+            };
+            (list, std::cmp::Reverse(e.term.len()), i)
+        };
+        *candidates
+            .iter()
+            .min_by_key(|i| rank(i))
+            .expect("a match has an entry")
     }
 }
 
 /// Byte ranges of the words of `text`: runs of letters and digits, with an apostrophe inside
 /// a word kept ("Crohn's").
 fn words(text: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let inner_apostrophe = matches!(c, '\'' | '’')
-            && start.is_some()
-            && chars.peek().is_some_and(|&(_, d)| d.is_alphanumeric());
-        if c.is_alphanumeric() || inner_apostrophe {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            out.push(s..i);
-        }
-    }
-    if let Some(s) = start {
-        out.push(s..text.len());
-    }
-    out
+    word_spans(text, Apostrophes::Inner)
 }
 
 /// Whether the text between two words may sit inside one term: spaces and hyphens only.
@@ -245,6 +206,22 @@ fn only_joiners(between: &str) -> bool {
 /// `token` is a simple English plural of `word`: +s, +es, y→ies, is→es.
 fn is_plural_of(token: &str, word: &str) -> bool {
     singular_forms(token).iter().any(|s| s == word)
+}
+
+/// The words whose [`singular_forms`] include `word`: the plurals a term's last word matches.
+fn plural_forms(word: &str) -> Vec<String> {
+    let mut out = vec![format!("{word}es")];
+    if !word.ends_with('s') {
+        out.insert(0, format!("{word}s"));
+    }
+    if let Some(stem) = word.strip_suffix('y') {
+        out.push(format!("{stem}ies"));
+    }
+    if let Some(stem) = word.strip_suffix("is") {
+        out.push(format!("{stem}es"));
+    }
+    out.retain(|p| is_plural_of(p, word));
+    out
 }
 
 fn singular_forms(token: &str) -> Vec<String> {
@@ -409,6 +386,18 @@ mod tests {
         let out = g("Myopathies and ulcers; metastases were found.");
         let terms: Vec<&str> = out.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(terms, ["Myopathies", "ulcers", "metastases"]);
+    }
+
+    #[test]
+    fn a_word_as_written_beats_its_singulars_which_keep_their_order() {
+        let g = Glossary::from_tsv("ulcer\tsore\nulcers\tsores\nmetastasis\tspread\nmetastas\tx\n");
+        assert_eq!(g.glosses("ulcers"), vec![("ulcers".into(), "sores".into())]);
+        // "metastases" is "metastas" + "es" before it is "metastasis" with "is" → "es".
+        assert_eq!(
+            g.glosses("Metastases"),
+            vec![("Metastases".into(), "x".into())]
+        );
+        assert_eq!(g.glosses("an ulcer"), vec![("ulcer".into(), "sore".into())]);
     }
 
     #[test]

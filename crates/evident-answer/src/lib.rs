@@ -4,6 +4,23 @@
 //! Every statement is text taken from the passage it cites (a sentence, or a list item of it),
 //! so [`evident_core::Answer::verify`] holds by construction; the composer runs it on every
 //! answer and never returns one that fails. This crate knows nothing of HTTP or SQL.
+//!
+//! One question for several audiences is analysed once and composed for each:
+//!
+//! ```no_run
+//! # fn demo(lib: &evident_index::Library) -> evident_answer::Result<()> {
+//! use evident_answer::Composer;
+//! use evident_core::Audience;
+//!
+//! let composer = Composer::new(lib);
+//! let answers = composer.answer_all(
+//!     "What is the treatment for gout?",
+//!     &[(Audience::Clinician, None), (Audience::Patient, None)],
+//! )?;
+//! assert_eq!(answers.len(), 2);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod analyze;
 pub mod compose;
@@ -13,5 +30,5 @@ pub mod readability;
 pub mod render;
 pub mod safety;
 
-pub use compose::{answer_id, AskRequest, ComposeOptions, Composer};
+pub use compose::{answer_id, AskRequest, ComposeOptions, Composer, Prepared, SentenceWeights};
 pub use error::{Error, Result};

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Audience, SourceKind};
+use crate::review::StatementKey;
 use crate::text::{normalize_for_match, strip_reference_markers};
 
 /// Version of the answer JSON schema.
@@ -178,6 +179,32 @@ impl Answer {
             .chain(self.sections.iter().flat_map(|s| s.statements.iter()))
     }
 
+    /// Every statement with its key, lead first, in reading order.
+    pub fn keyed_statements(&self) -> impl Iterator<Item = (StatementKey, &Statement)> {
+        let lead = self
+            .lead
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (StatementKey::Lead(i), s));
+        let sections = self.sections.iter().enumerate().flat_map(|(section, s)| {
+            s.statements
+                .iter()
+                .enumerate()
+                .map(move |(index, s)| (StatementKey::Section { section, index }, s))
+        });
+        lead.chain(sections)
+    }
+
+    /// The statement at `key`, if this rendering has one there.
+    pub fn statement(&self, key: StatementKey) -> Option<&Statement> {
+        match key {
+            StatementKey::Lead(i) => self.lead.get(i),
+            StatementKey::Section { section, index } => {
+                self.sections.get(section)?.statements.get(index)
+            }
+        }
+    }
+
     /// Proves the answer is grounded: every statement cites at least one passage, every
     /// citation number resolves, citations are numbered 1..n, and each statement's text
     /// occurs (after case and whitespace folding, with bracketed reference numbers such as
@@ -297,6 +324,38 @@ mod tests {
             vec![citation(1, "Clinicians give IVIG 2 g/kg monthly.")],
         );
         assert_eq!(a.verify(), Ok(()));
+    }
+
+    #[test]
+    fn statements_are_keyed_in_reading_order() {
+        let mut a = answer(
+            vec![st("one", vec![1]), st("two", vec![1])],
+            vec![citation(1, "one two")],
+        );
+        a.lead = vec![st("lead", vec![1])];
+        let keys: Vec<(String, &str)> = a
+            .keyed_statements()
+            .map(|(k, s)| (k.to_string(), s.text.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("lead.0".to_string(), "lead"),
+                ("s0.0".to_string(), "one"),
+                ("s0.1".to_string(), "two")
+            ]
+        );
+        for (key, s) in a.keyed_statements() {
+            assert_eq!(a.statement(key), Some(s));
+        }
+        assert_eq!(a.statement(StatementKey::Lead(1)), None);
+        assert_eq!(
+            a.statement(StatementKey::Section {
+                section: 1,
+                index: 0
+            }),
+            None
+        );
     }
 
     #[test]

@@ -27,8 +27,12 @@ pub use answer::{
     Answer, AnswerSection, Citation, Qualifier, QuestionAnalysis, QuestionKind, Statement,
     VerifyError, ANSWER_SCHEMA_VERSION,
 };
-pub use error::{Error, Result};
+pub use error::{BoxError, Error, ErrorCode, ErrorKind, Result};
 pub use model::{
     Audience, Document, DocumentBuilder, Passage, Reference, Section, Source, SourceKind,
 };
 pub use review::{allowed_actions, transition, Action, ReviewState, Role, TransitionError};
+
+/// The longest question, in bytes, that Evident accepts: the composer, the server's forms and the
+/// API (its OpenAPI `maxLength`) all enforce this one limit.
+pub const MAX_QUESTION_BYTES: usize = 2000;

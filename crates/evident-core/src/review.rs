@@ -13,6 +13,9 @@
 //!
 //! Storage (evident-store) calls [`transition`] and nothing else decides; the web pages call
 //! [`allowed_actions`] to show only the buttons that would work.
+//!
+//! Reviewers mark and comment on single statements, named by a [`StatementKey`]; editors revise
+//! a rendering with [`Edits`], applied by [`apply_edits`] (in [`edits`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,6 +23,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+pub mod edits;
+
+pub use edits::{apply_edits, EditError, Edits, StatementEdit};
 
 /// Where an article stands in review. Shown on every article page as three steps
 /// (Submitted, Under review, Approved); see [`ReviewState::step`].
@@ -268,6 +275,75 @@ pub fn allowed_actions(state: ReviewState, role: Role) -> Vec<Action> {
         .collect()
 }
 
+/// Where a statement sits in one rendering of an answer: the `i`th statement of the lead, or the
+/// `i`th statement of section `s` (both 0-based).
+///
+/// Its text form, `lead.<i>` or `s<section>.<i>`, is what the store persists for marks and
+/// comments and what the revise form names its fields after (`text.lead.0`, `cites.s1.2`), so it
+/// must never change. [`FromStr`] accepts exactly the strings [`Display`](fmt::Display) writes
+/// (no signs, no leading zeros), so a parsed key prints back to the same string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StatementKey {
+    /// A statement of the lead.
+    Lead(usize),
+    /// A statement of a section.
+    Section { section: usize, index: usize },
+}
+
+impl fmt::Display for StatementKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatementKey::Lead(i) => write!(f, "lead.{i}"),
+            StatementKey::Section { section, index } => write!(f, "s{section}.{index}"),
+        }
+    }
+}
+
+/// A non-negative number written the one way [`fmt::Display`] writes it.
+fn canonical_number(s: &str) -> Option<usize> {
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits && (s == "0" || !s.starts_with('0')))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+impl FromStr for StatementKey {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let key = if let Some(i) = s.strip_prefix("lead.") {
+            canonical_number(i).map(StatementKey::Lead)
+        } else {
+            s.strip_prefix('s')
+                .and_then(|rest| rest.split_once('.'))
+                .and_then(|(section, index)| {
+                    Some(StatementKey::Section {
+                        section: canonical_number(section)?,
+                        index: canonical_number(index)?,
+                    })
+                })
+        };
+        key.ok_or_else(|| {
+            Error::Invalid(format!(
+                "unknown statement key {s:?}; expected lead.<n> or s<section>.<n>"
+            ))
+        })
+    }
+}
+
+impl Serialize for StatementKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StatementKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +390,59 @@ mod tests {
         }
     }
 
+    #[test]
+    fn statement_keys_keep_their_persisted_form() {
+        for (text, key) in [
+            ("lead.0", StatementKey::Lead(0)),
+            ("lead.12", StatementKey::Lead(12)),
+            (
+                "s0.0",
+                StatementKey::Section {
+                    section: 0,
+                    index: 0,
+                },
+            ),
+            (
+                "s3.10",
+                StatementKey::Section {
+                    section: 3,
+                    index: 10,
+                },
+            ),
+        ] {
+            assert_eq!(text.parse::<StatementKey>().unwrap(), key);
+            assert_eq!(key.to_string(), text);
+            assert_eq!(serde_json::to_string(&key).unwrap(), format!("{text:?}"));
+            assert_eq!(
+                serde_json::from_str::<StatementKey>(&format!("{text:?}")).unwrap(),
+                key
+            );
+        }
+        for bad in [
+            "", "lead", "lead.", "lead.01", "lead.+1", "lead.-1", "lead.1 ", " lead.1", "s1",
+            "s.1", "s01.1", "s1.", "s1.2.3", "S1.2", "x1.2", "lead.1.2",
+        ] {
+            assert!(bad.parse::<StatementKey>().is_err(), "{bad:?}");
+        }
+        // Reading order: the lead first, then sections in order.
+        let mut keys = [
+            StatementKey::Section {
+                section: 1,
+                index: 0,
+            },
+            StatementKey::Lead(3),
+            StatementKey::Section {
+                section: 0,
+                index: 2,
+            },
+        ];
+        keys.sort();
+        assert_eq!(
+            keys.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["lead.3", "s0.2", "s1.0"]
+        );
+    }
+
     fn any_state() -> impl Strategy<Value = ReviewState> {
         prop::sample::select(ReviewState::ALL.to_vec())
     }
@@ -337,6 +466,17 @@ mod tests {
                 }
             }
             prop_assert!(!allowed_actions(state, Role::Admin).is_empty());
+        }
+
+        /// Every string that parses as a key prints back to itself, and every key round-trips.
+        #[test]
+        fn statement_keys_round_trip(text in "(lead|s[0-9]{1,3})\\.[0-9]{1,3}|[a-z0-9.+ -]{0,8}", a in 0usize..5000, b in 0usize..5000) {
+            if let Ok(key) = text.parse::<StatementKey>() {
+                prop_assert_eq!(key.to_string(), text);
+            }
+            for key in [StatementKey::Lead(a), StatementKey::Section { section: a, index: b }] {
+                prop_assert_eq!(key.to_string().parse::<StatementKey>().unwrap(), key);
+            }
         }
     }
 }

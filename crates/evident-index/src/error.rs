@@ -1,5 +1,7 @@
 //! Index errors: the caller's mistakes apart from internal failures.
 
+use evident_core::{ErrorCode, ErrorKind};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// No source with this id is in the library.
@@ -39,16 +41,44 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
-impl Error {
-    /// True when the error is the caller's doing (bad id, bad query, bad file), not ours.
-    pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
+impl ErrorCode for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::SourceNotFound(_) => "source_not_found",
+            // The server answers a search without searchable words with this code.
+            Error::EmptyQuery(_) => "invalid_query",
+            Error::Lexicon { .. } => "invalid_lexicon",
+            Error::EvalInput { .. } => "invalid_eval_input",
+            Error::NotAnIndex { .. } => "not_an_index",
+            Error::Tantivy(_) | Error::OpenDirectory(_) => "index_failure",
+            Error::Io { .. } => "io_failure",
+            Error::Vectors(_) => "corrupt_vectors",
+            Error::Json(_) => "corrupt_record",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
             Error::SourceNotFound(_)
-                | Error::EmptyQuery(_)
-                | Error::EvalInput { .. }
-                | Error::NotAnIndex { .. }
-        )
+            | Error::EmptyQuery(_)
+            | Error::EvalInput { .. }
+            | Error::NotAnIndex { .. } => ErrorKind::BadInput,
+            // The lexicon ships with the binary: a bad line is our bug.
+            Error::Lexicon { .. }
+            | Error::Tantivy(_)
+            | Error::OpenDirectory(_)
+            | Error::Io { .. }
+            | Error::Vectors(_)
+            | Error::Json(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+impl Error {
+    /// True when the error is the caller's doing (bad id, bad query, bad file), not ours
+    /// (the same as [`ErrorCode::is_user`]).
+    pub fn is_user_error(&self) -> bool {
+        self.is_user()
     }
 }
 

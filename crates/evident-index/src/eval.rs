@@ -1,6 +1,7 @@
 //! Retrieval evaluation: TREC qrels and run files, and the metrics of the shared benchmarks
 //! (nDCG@10 with linear graded gain, Recall@10/100 and MRR@10 at a relevance threshold),
-//! computed exactly as `shared/tools/trec_eval.py` does.
+//! computed exactly as `shared/tools/trec_eval.py` does; and the one percentile helper of every
+//! latency and length figure the benchmarks print.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -63,6 +64,15 @@ pub struct Metrics {
     pub recall100: f64,
     pub mrr10: f64,
     pub judged10: f64,
+}
+
+/// The `p`-th quantile (0–1) of `sorted` (ascending) by the nearest rank on `len - 1`, as every
+/// latency and length figure of `evident eval` and `evident bench` is reported; 0 when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// Scores `run` against `qrels`. Queries with no document at or above `threshold` are left out;
@@ -130,6 +140,18 @@ pub fn evaluate(qrels: &Qrels, run: &Run, threshold: i32) -> Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentile_takes_the_nearest_rank() {
+        let ms: Vec<f64> = (1..=101).map(f64::from).collect();
+        assert_eq!(percentile(&ms, 0.5), 51.0);
+        assert_eq!(percentile(&ms, 0.95), 96.0);
+        assert_eq!(percentile(&ms, 0.99), 100.0);
+        assert_eq!(percentile(&ms, 1.0), 101.0);
+        assert_eq!(percentile(&[3.0, 7.0], 0.25), 3.0);
+        assert_eq!(percentile(&[3.0, 7.0], 0.5), 7.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
 
     fn run_of(rows: &[(&str, &str, f32)]) -> Run {
         let mut run = Run::new();

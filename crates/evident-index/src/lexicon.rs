@@ -4,10 +4,18 @@
 //! The data lives in `lexicon/medical.tsv`, one group per line, terms separated by ` | `, the
 //! first the canonical name. A term written `!CAP` matches only when typed in uppercase, for
 //! abbreviations that are also ordinary words.
+//!
+//! Words come from the workspace tokenizer ([`evident_core::text::words`]) and terms are found
+//! with its phrase matcher ([`PhraseMatcher`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use evident_core::text::{PhraseMatcher, PhraseMatcherBuilder, Slot};
+
 use crate::error::{Error, Result};
+
+pub use evident_core::text::Word;
 
 const BUILTIN: &str = include_str!("../lexicon/medical.tsv");
 
@@ -25,22 +33,10 @@ impl LexTerm {
     }
 }
 
-/// A word of a query, as typed and lowercased.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
-    pub original: String,
-    pub lower: String,
-}
-
-/// Splits text into words at anything that is not a letter or digit.
+/// Splits text into words at anything that is not a letter or digit (the workspace tokenizer,
+/// apostrophes splitting words).
 pub fn words(text: &str) -> Vec<Word> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| Word {
-            original: w.to_string(),
-            lower: w.to_lowercase(),
-        })
-        .collect()
+    evident_core::text::words(text)
 }
 
 /// A lexicon match in a query: which words matched, and the group's other terms.
@@ -57,8 +53,14 @@ pub struct Expansion {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     groups: Vec<Vec<LexTerm>>,
-    /// First word (lowercase) → (group, term index) of every term starting with it.
-    by_first_word: HashMap<String, Vec<(usize, usize)>>,
+    /// Every term, with its (group, term index), in that order.
+    matcher: PhraseMatcher<(usize, usize)>,
+}
+
+/// The matcher key of a word of a case-sensitive term: `!` and the uppercase word, which a
+/// query word has only when typed exactly so (no lowercase word contains `!`).
+fn shout_key(upper: &str) -> String {
+    format!("!{upper}")
 }
 
 impl Lexicon {
@@ -70,7 +72,7 @@ impl Lexicon {
 
     /// Parses lexicon text; see the module docs for the format.
     pub fn parse(text: &str) -> Result<Lexicon> {
-        let mut lex = Lexicon::default();
+        let mut groups: Vec<Vec<LexTerm>> = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -90,6 +92,14 @@ impl Lexicon {
                         why: format!("empty term in {line:?}"),
                     });
                 }
+                // A query word matches `!TERM` when it equals the uppercase form, and its
+                // lowercase form must then be the term's word again.
+                if case_sensitive && ws.iter().any(|w| &w.to_uppercase().to_lowercase() != w) {
+                    return Err(Error::Lexicon {
+                        line: i + 1,
+                        why: format!("{raw:?} has letters without a plain uppercase form"),
+                    });
+                }
                 group.push(LexTerm {
                     words: ws,
                     case_sensitive,
@@ -101,16 +111,46 @@ impl Lexicon {
                     why: "a group needs at least two terms separated by ' | '".into(),
                 });
             }
-            let g = lex.groups.len();
-            for (t, term) in group.iter().enumerate() {
-                lex.by_first_word
-                    .entry(term.words[0].clone())
-                    .or_default()
-                    .push((g, t));
-            }
-            lex.groups.push(group);
+            groups.push(group);
         }
-        Ok(lex)
+        let matcher = Self::matcher(&groups);
+        Ok(Lexicon { groups, matcher })
+    }
+
+    /// The phrase matcher over every term. A case-insensitive word matches a query word whose
+    /// lowercase form it is; a case-sensitive one only the uppercase form ([`shout_key`]). A
+    /// query word typed in uppercase that some case-sensitive term has is given that key, so
+    /// case-insensitive words also accept the uppercase keys that lowercase to them.
+    fn matcher(groups: &[Vec<LexTerm>]) -> PhraseMatcher<(usize, usize)> {
+        let mut upper_of: HashMap<String, Vec<String>> = HashMap::new();
+        for term in groups.iter().flatten().filter(|t| t.case_sensitive) {
+            for w in &term.words {
+                let upper = w.to_uppercase();
+                let keys = upper_of.entry(upper.to_lowercase()).or_default();
+                if !keys.contains(&shout_key(&upper)) {
+                    keys.push(shout_key(&upper));
+                }
+            }
+        }
+        let mut builder = PhraseMatcherBuilder::new();
+        for (g, group) in groups.iter().enumerate() {
+            for (t, term) in group.iter().enumerate() {
+                let keys: Vec<Vec<String>> = term
+                    .words
+                    .iter()
+                    .map(|w| {
+                        if term.case_sensitive {
+                            return vec![shout_key(&w.to_uppercase())];
+                        }
+                        let mut keys = vec![w.clone()];
+                        keys.extend(upper_of.get(w).into_iter().flatten().cloned());
+                        keys
+                    })
+                    .collect();
+                builder.add_alternatives(&keys, (g, t));
+            }
+        }
+        builder.build()
     }
 
     pub fn len(&self) -> usize {
@@ -136,50 +176,39 @@ impl Lexicon {
     }
 
     /// Every lexicon term in `query`, longest match first, non-overlapping, left to right.
+    /// Among terms of the same length the first in the file wins.
     pub fn find(&self, query: &[Word]) -> Vec<Expansion> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < query.len() {
-            let mut best: Option<(usize, usize, usize)> = None; // (len, group, term)
-            if let Some(cands) = self.by_first_word.get(&query[i].lower) {
-                for &(g, t) in cands {
-                    let term = &self.groups[g][t];
-                    let n = term.words.len();
-                    if i + n > query.len() || best.is_some_and(|(l, _, _)| l >= n) {
-                        continue;
-                    }
-                    let matches = term.words.iter().zip(&query[i..i + n]).all(|(tw, qw)| {
-                        if term.case_sensitive {
-                            qw.original == tw.to_uppercase() && qw.original != qw.lower
-                        } else {
-                            &qw.lower == tw
-                        }
-                    });
-                    if matches {
-                        best = Some((n, g, t));
+        let keys: Vec<Cow<str>> = query
+            .iter()
+            .map(|w| {
+                if w.original != w.lower {
+                    let shout = shout_key(&w.original);
+                    if self.matcher.has_word(&shout) {
+                        return Cow::Owned(shout);
                     }
                 }
-            }
-            match best {
-                Some((n, g, t)) => {
-                    let alternatives = self.groups[g]
-                        .iter()
-                        .enumerate()
-                        .filter(|&(k, _)| k != t)
-                        .map(|(_, term)| term.clone())
-                        .collect();
-                    out.push(Expansion {
-                        start: i,
-                        end: i + n,
-                        group: g,
-                        alternatives,
-                    });
-                    i += n;
+                Cow::Borrowed(w.lower.as_str())
+            })
+            .collect();
+        self.matcher
+            .find(keys.iter().map(|k| Slot::Word(k)))
+            .into_iter()
+            .map(|m| {
+                let (g, t) = m.values[0];
+                let alternatives = self.groups[g]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != t)
+                    .map(|(_, term)| term.clone())
+                    .collect();
+                Expansion {
+                    start: m.start,
+                    end: m.end,
+                    group: g,
+                    alternatives,
                 }
-                None => i += 1,
-            }
-        }
-        out
+            })
+            .collect()
     }
 }
 
@@ -208,12 +237,35 @@ mod tests {
     }
 
     #[test]
+    fn uppercase_words_match_both_kinds_of_terms() {
+        let lex = Lexicon::parse(
+            "acute lymphoblastic leukaemia | !ALL | !ALL TYPE B\nall | everything\nall cause | any cause\n",
+        )
+        .unwrap();
+        let spans = |q: &str| -> Vec<(usize, usize, usize)> {
+            lex.find(&words(q))
+                .iter()
+                .map(|e| (e.start, e.end, e.group))
+                .collect()
+        };
+        // Lowercase "all" is the ordinary word; "ALL" the leukaemia (the earlier group of two
+        // one-word matches), unless a longer term fits.
+        assert_eq!(spans("all of it"), [(0, 1, 1)]);
+        assert_eq!(spans("ALL of it"), [(0, 1, 0)]);
+        assert_eq!(spans("ALL CAUSE and all cause"), [(0, 2, 2), (3, 5, 2)]);
+        assert_eq!(spans("ALL TYPE B, All Type b"), [(0, 3, 0), (3, 4, 1)]);
+        assert_eq!(spans("AlL"), [(0, 1, 1)]);
+    }
+
+    #[test]
     fn rejects_bad_lines() {
         assert!(matches!(
             Lexicon::parse("only-one-term\n"),
             Err(Error::Lexicon { line: 1, .. })
         ));
         assert!(Lexicon::parse("a | | b").is_err());
+        // "ß" has no one-letter uppercase form, so `!ß` could never match as written.
+        assert!(Lexicon::parse("x | !ß").is_err());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! dropped, repeated words weigh more (as in BM25's query-term frequency), and every lexicon
 //! match adds its synonyms and expansions as extra, lighter clauses (phrases for multi-word
 //! terms), searched in the title, heading-trail and body fields with their own weights.
+//!
+//! Words and stopwords are the workspace's ([`evident_core::text::words`], the
+//! [`StopList::Search`](evident_core::text::StopList::Search) list).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +15,9 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
-use crate::lexicon::{words, Lexicon};
+use evident_core::text::words;
+
+use crate::lexicon::Lexicon;
 use crate::schema::Fields;
 
 /// Weights of the query layer; the defaults were tuned on the LiveQA-MedQuAD dev split.
@@ -48,187 +53,8 @@ pub struct BuiltQuery {
     pub expansions: Vec<String>,
 }
 
-/// English function words and conversational filler that carry no topic.
-const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "after",
-    "again",
-    "against",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "anyone",
-    "anything",
-    "are",
-    "as",
-    "ask",
-    "asking",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "could",
-    "dear",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "down",
-    "during",
-    "each",
-    "else",
-    "etc",
-    "ever",
-    "every",
-    "few",
-    "for",
-    "from",
-    "further",
-    "get",
-    "getting",
-    "give",
-    "go",
-    "going",
-    "got",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "hello",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "hi",
-    "him",
-    "himself",
-    "his",
-    "how",
-    "i",
-    "if",
-    "im",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "itself",
-    "just",
-    "kindly",
-    "know",
-    "let",
-    "like",
-    "madam",
-    "may",
-    "me",
-    "might",
-    "mine",
-    "more",
-    "most",
-    "much",
-    "must",
-    "my",
-    "myself",
-    "need",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "ok",
-    "on",
-    "once",
-    "one",
-    "only",
-    "or",
-    "other",
-    "ought",
-    "our",
-    "ours",
-    "ourselves",
-    "out",
-    "over",
-    "own",
-    "please",
-    "really",
-    "regards",
-    "same",
-    "say",
-    "she",
-    "should",
-    "sir",
-    "so",
-    "some",
-    "someone",
-    "something",
-    "such",
-    "tell",
-    "than",
-    "thank",
-    "thanks",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "themselves",
-    "then",
-    "there",
-    "these",
-    "they",
-    "thing",
-    "things",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "us",
-    "very",
-    "want",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "would",
-    "yes",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-];
-
-pub fn is_stopword(word: &str) -> bool {
-    STOPWORDS.binary_search(&word).is_ok()
-}
+/// Whether a (lowercase) word is dropped from queries: the workspace's search stopwords.
+pub use evident_core::text::is_stopword;
 
 /// Stems `text` with `analyzer`, in order.
 pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
@@ -322,20 +148,5 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
         q
     } else {
         Box::new(BoostQuery::new(q, boost))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stopwords_are_sorted_for_binary_search() {
-        let mut sorted = STOPWORDS.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted, STOPWORDS);
-        assert!(is_stopword("please"));
-        assert!(!is_stopword("pain"));
     }
 }

@@ -1,11 +1,13 @@
 //! Every failure the server can answer with, and the one place where each becomes an HTTP
 //! status, a stable snake_case code and a message. JSON clients get `{"code", "message"}`;
-//! pages get the same message in the site's layout. Internal details are logged to stderr and
-//! never sent.
+//! pages get the same message in the site's layout. The library crates' errors say what they are
+//! through [`ErrorCode`] (a code and an [`ErrorKind`]); this module only turns a kind into a
+//! status. Internal failures are logged with their whole cause chain (`tracing::error!`) and
+//! sent as one generic message.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use evident_core::TransitionError;
+use evident_core::{BoxError, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 /// The body of every JSON error.
@@ -48,9 +50,14 @@ pub enum AppError {
     Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String),
-    /// Internal failure: logged, sent as a generic message.
-    #[error("{0}")]
-    Internal(String),
+    /// Internal failure: logged with its cause, sent as a generic message.
+    #[error("{context}")]
+    Internal {
+        /// What the server was doing ("composing task failed").
+        context: String,
+        #[source]
+        source: BoxError,
+    },
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -60,63 +67,27 @@ pub const INTERNAL_MESSAGE: &str =
     "something went wrong on the server; the error has been logged. Try again later.";
 
 impl AppError {
+    /// An internal failure caused by `source` while doing `context`.
+    pub fn internal(context: impl Into<String>, source: impl Into<BoxError>) -> AppError {
+        AppError::Internal {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
     /// Status, code and client-facing message: the one exhaustive mapping.
     pub fn parts(&self) -> (StatusCode, &'static str, String) {
         use evident_store::Error as S;
         let msg = self.to_string();
         match self {
-            AppError::Store(e) => {
-                let status = match e {
-                    S::NotFound(_) => StatusCode::NOT_FOUND,
-                    S::Unauthenticated(_) | S::InvalidCredentials => StatusCode::UNAUTHORIZED,
-                    S::Forbidden(_) | S::Transition(TransitionError::Forbidden { .. }) => {
-                        StatusCode::FORBIDDEN
-                    }
-                    S::Transition(TransitionError::Illegal { .. })
-                    | S::Stale { .. }
-                    | S::Conflict
-                    | S::Duplicate(_) => StatusCode::CONFLICT,
-                    S::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                    S::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-                    S::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                };
-                let message = match e {
-                    S::Stale { .. } | S::Conflict => {
-                        format!("someone else changed this article; reload and try again ({e})")
-                    }
-                    S::Internal(_) => INTERNAL_MESSAGE.to_string(),
-                    _ => msg,
-                };
-                debug_assert_eq!(status.is_server_error(), !e.is_user_error());
-                (status, e.code(), message)
-            }
-            AppError::Answer(e) => match e {
-                evident_answer::Error::EmptyQuestion => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "empty_question", msg)
-                }
-                evident_answer::Error::QuestionTooLong(_) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "question_too_long", msg)
-                }
-                evident_answer::Error::BadParent(_) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_parent", msg)
-                }
-                evident_answer::Error::Index(ie) if ie.is_user_error() => {
-                    (StatusCode::BAD_REQUEST, "invalid_query", msg)
-                }
-                evident_answer::Error::Index(_) | evident_answer::Error::Unverified(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    INTERNAL_MESSAGE.into(),
-                ),
-            },
-            AppError::Index(e) if e.is_user_error() => {
-                (StatusCode::BAD_REQUEST, "invalid_query", msg)
-            }
-            AppError::Index(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                INTERNAL_MESSAGE.into(),
+            AppError::Store(e @ (S::Stale { .. } | S::Conflict)) => (
+                status_of(e.kind()),
+                e.code(),
+                format!("someone else changed this article; reload and try again ({e})"),
             ),
+            AppError::Store(e) => coded(e),
+            AppError::Answer(e) => coded(e),
+            AppError::Index(e) => coded(e),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", msg),
             AppError::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", msg)
@@ -135,19 +106,30 @@ impl AppError {
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed", msg),
             AppError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", msg),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", msg),
-            AppError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                INTERNAL_MESSAGE.into(),
-            ),
+            AppError::Internal { .. } => internal(),
         }
     }
 
-    /// Logs internal failures (with their detail) to stderr.
+    /// The code of the failure itself, finer than the public `internal`: for logs.
+    fn detail_code(&self) -> &'static str {
+        match self {
+            AppError::Store(e) => e.code(),
+            AppError::Answer(e) => e.code(),
+            AppError::Index(e) => e.code(),
+            _ => self.parts().1,
+        }
+    }
+
+    /// Logs internal failures with their cause chain (`tracing::error!`).
     pub fn log(&self) {
-        let (status, code, _) = self.parts();
+        let (status, _, _) = self.parts();
         if status.is_server_error() {
-            eprintln!("evident-server: {code}: {self:?}");
+            tracing::error!(
+                status = status.as_u16(),
+                code = self.detail_code(),
+                error = %cause_chain(self),
+                "internal error"
+            );
         }
     }
 
@@ -228,8 +210,51 @@ impl IntoResponse for PageError {
 
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
-        AppError::Internal(format!("blocking task failed: {e}"))
+        AppError::internal("blocking task failed", e)
     }
+}
+
+/// The status for an error of this kind: the one place a library error's kind meets HTTP.
+fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadInput => StatusCode::BAD_REQUEST,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Status, code and message of a library error: its own code and message when it is the
+/// user's, the generic internal answer otherwise.
+fn coded(e: &impl ErrorCode) -> (StatusCode, &'static str, String) {
+    match e.kind() {
+        ErrorKind::Internal => internal(),
+        kind => (status_of(kind), e.code(), e.to_string()),
+    }
+}
+
+fn internal() -> (StatusCode, &'static str, String) {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        INTERNAL_MESSAGE.to_string(),
+    )
+}
+
+/// The error and every cause under it, joined by ": ".
+fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -238,7 +263,10 @@ mod tests {
 
     #[test]
     fn internal_errors_are_not_leaked() {
-        let e = AppError::Store(evident_store::Error::Internal("disk /secret full".into()));
+        let e = AppError::Store(evident_store::Error::internal_from(
+            "backup",
+            std::io::Error::other("disk /secret full"),
+        ));
         let (status, code, message) = e.parts();
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(code, "internal");
@@ -257,5 +285,78 @@ mod tests {
         })
         .parts();
         assert_eq!((status, code), (StatusCode::CONFLICT, "stale_version"));
+    }
+
+    #[test]
+    fn library_errors_keep_their_codes_and_statuses() {
+        use evident_answer::Error as A;
+        let cases = [
+            (AppError::from(A::EmptyQuestion), 422, "empty_question"),
+            (
+                AppError::from(A::QuestionTooLong(2001)),
+                422,
+                "question_too_long",
+            ),
+            (
+                AppError::from(A::BadParent("x".into())),
+                422,
+                "invalid_parent",
+            ),
+            (
+                AppError::from(A::Index(evident_index::Error::EmptyQuery("the".into()))),
+                400,
+                "invalid_query",
+            ),
+            (
+                AppError::from(evident_index::Error::EmptyQuery("the".into())),
+                400,
+                "invalid_query",
+            ),
+            (AppError::from(A::Unverified(Vec::new())), 500, "internal"),
+            (
+                AppError::from(evident_index::Error::Vectors("bad".into())),
+                500,
+                "internal",
+            ),
+            (
+                AppError::from(evident_store::Error::InvalidCredentials),
+                401,
+                "invalid_credentials",
+            ),
+            (
+                AppError::from(evident_store::Error::Duplicate("user x".into())),
+                409,
+                "duplicate",
+            ),
+            (
+                AppError::from(evident_store::Error::Invalid("bad".into())),
+                422,
+                "invalid",
+            ),
+            (
+                AppError::from(evident_store::Error::RateLimited),
+                429,
+                "rate_limited",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let (s, c, _) = e.parts();
+            assert_eq!((s.as_u16(), c), (status, code), "{e}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_log_their_cause_chain() {
+        let e = AppError::Store(evident_store::Error::internal_from(
+            "cannot open database x.db",
+            std::io::Error::other("permission denied"),
+        ));
+        assert_eq!(
+            cause_chain(&e),
+            "store failure: cannot open database x.db: permission denied"
+        );
+        assert_eq!(e.detail_code(), "internal");
+        let (_, _, message) = e.parts();
+        assert_eq!(message, INTERNAL_MESSAGE);
     }
 }

@@ -1,139 +1,88 @@
-//! HTML building blocks: one escape function, safe links, the page layout and the stylesheet.
-//! Pages are hand-written strings: every value that did not come from this file goes through
-//! [`escape`] (text and attribute values alike), and only `http(s)` URLs become links.
+//! HTML building blocks: the page layout, the CSRF field, dates and the stylesheet. Pages are
+//! [`maud`] templates, so every value is escaped unless marked otherwise; the escape, the
+//! safe-link rule, the one-line `clean` and URL encoding are the answer renderer's
+//! (`evident_answer::render`), re-exported here so the server has exactly one of each.
 
-use std::fmt::Write as _;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use evident_store::{Millis, User};
 
-/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
-pub fn escape(s: &str) -> String {
-    evident_answer::render::escape(s)
-}
+pub use evident_answer::render::{clean, escape, safe_url, url_encode, Clean};
 
-/// Whitespace and control characters folded to single spaces, trimmed.
-pub fn clean(s: &str) -> String {
-    s.split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The URL when it is a plain `http(s)` URL safe to put in an `href` (no quotes, spaces,
-/// angle brackets or backslashes; a host follows the scheme).
-pub fn safe_url(url: &str) -> Option<&str> {
-    let url = url.trim();
-    let lower = url.to_ascii_lowercase();
-    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-    let chars_ok = !url.chars().any(|c| {
-        c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\')
-    });
-    let host = lower.split_once("://").map_or("", |(_, rest)| rest);
-    let host_ok = host.chars().next().is_some_and(|c| c != '/');
-    (scheme_ok && chars_ok && host_ok).then_some(url)
-}
-
-/// Escapes a value for a URL query component.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
+/// The time `ms` (milliseconds since the epoch) in UTC, clamped to the years `time` can hold.
+fn utc(ms: Millis) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or_else(|_| {
+        if ms < 0 {
+            PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            PrimitiveDateTime::MAX.assume_utc()
         }
-    }
-    out
-}
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// (year, month 1–12, day) of a time in milliseconds since the epoch, UTC.
-pub fn civil(ms: Millis) -> (i64, u32, u32) {
-    // Howard Hinnant's days-to-civil algorithm.
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    })
 }
 
 /// "September 11, 2025".
 pub fn long_date(ms: Millis) -> String {
-    let (y, m, d) = civil(ms);
-    format!("{} {d}, {y}", MONTHS[(m - 1) as usize])
+    let t = utc(ms);
+    format!("{} {}, {}", t.month(), t.day(), t.year())
 }
 
 /// "2025-09-11" (for `<time datetime>`).
 pub fn iso_date(ms: Millis) -> String {
-    let (y, m, d) = civil(ms);
-    format!("{y:04}-{m:02}-{d:02}")
+    let t = utc(ms);
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
 /// "2025-09-11 14:03 UTC".
 pub fn date_time(ms: Millis) -> String {
-    let secs = ms.div_euclid(1000).rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02} UTC",
-        iso_date(ms),
-        secs / 3600,
-        (secs / 60) % 60
-    )
+    let t = utc(ms);
+    format!("{} {:02}:{:02} UTC", iso_date(ms), t.hour(), t.minute())
 }
 
-/// Everything up to and including the opening of `<main>`: sent first on streamed pages.
+/// Everything up to and including the opening of `<main>`: sent first on streamed pages, so
+/// `<html>`, `<body>` and `<main>` are opened here and closed by [`page_end`].
 pub fn page_start(title: &str, user: Option<&User>) -> String {
-    let mut out = String::with_capacity(2048);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{} · Evident</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n<body>\n\
-<a class=\"skip\" href=\"#main\">Skip to content</a>\n\
-<header class=\"site\"><a class=\"brand\" href=\"/\">Evident</a>\n\
-<nav aria-label=\"Site\"><ul><li><a href=\"/\">Ask</a></li><li><a href=\"/editorial-policy\">Editorial policy</a></li><li><a href=\"/about\">About</a></li>",
-        escape(&clean(title))
-    );
-    match user {
-        Some(u) => {
-            if u.role >= evident_core::Role::Reviewer {
-                out.push_str("<li><a href=\"/review\">Review</a></li>");
-            }
-            if u.role == evident_core::Role::Admin {
-                out.push_str("<li><a href=\"/admin/audit\">Audit log</a></li>");
-            }
-            let _ = write!(
-                out,
-                "<li><a href=\"/logout\">Sign out <span class=\"user\">{}</span></a></li>",
-                escape(&u.username)
-            );
+    let head = html! {
+        (DOCTYPE) "\n"
+        (PreEscaped("<html lang=\"en\">\n"))
+        head {
+            "\n"
+            meta charset="utf-8"; "\n"
+            meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+            title { (Clean(title)) " · Evident" } "\n"
+            link rel="stylesheet" href="/static/app.css"; "\n"
         }
-        None => out.push_str("<li><a href=\"/login\">Sign in</a></li>"),
+        "\n"
+        (PreEscaped("<body>\n"))
+        a class="skip" href="#main" { "Skip to content" } "\n"
+        header class="site" {
+            a class="brand" href="/" { "Evident" } "\n"
+            nav aria-label="Site" { ul { (nav_items(user)) } }
+        }
+        "\n"
+        (PreEscaped("<main id=\"main\" tabindex=\"-1\">\n"))
+    };
+    head.into_string()
+}
+
+fn nav_items(user: Option<&User>) -> Markup {
+    html! {
+        li { a href="/" { "Ask" } }
+        li { a href="/editorial-policy" { "Editorial policy" } }
+        li { a href="/about" { "About" } }
+        @match user {
+            Some(u) => {
+                @if u.role >= evident_core::Role::Reviewer {
+                    li { a href="/review" { "Review" } }
+                }
+                @if u.role == evident_core::Role::Admin {
+                    li { a href="/admin/audit" { "Audit log" } }
+                }
+                li { a href="/logout" { "Sign out " span class="user" { (Clean(&u.username)) } } }
+            }
+            None => { li { a href="/login" { "Sign in" } } }
+        }
     }
-    out.push_str("</ul></nav></header>\n<main id=\"main\" tabindex=\"-1\">\n");
-    out
 }
 
 /// Closes `<main>` and the page.
@@ -144,7 +93,7 @@ They are educational and do not replace a clinician's judgement. \
 <a href=\"/api/openapi.json\">API</a></p></footer>\n</body>\n</html>\n"
 }
 
-/// A whole page around `body` (which must already be escaped HTML).
+/// A whole page around `body` (which must already be escaped HTML, e.g. rendered [`Markup`]).
 pub fn page(title: &str, user: Option<&User>, body: &str) -> String {
     let mut out = page_start(title, user);
     out.push_str(body);
@@ -154,10 +103,12 @@ pub fn page(title: &str, user: Option<&User>, body: &str) -> String {
 
 /// A hidden CSRF field for a form.
 pub fn csrf_field(token: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        escape(token)
-    )
+    csrf_input(token).into_string()
+}
+
+/// [`csrf_field`] for templates.
+pub fn csrf_input(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(Clean(token)); }
 }
 
 /// The stylesheet, served at `/static/app.css`. No external assets.
@@ -242,6 +193,25 @@ mod tests {
         assert_eq!(long_date(1_757_592_000_000), "September 11, 2025");
         assert_eq!(iso_date(1_757_592_000_000), "2025-09-11");
         assert_eq!(date_time(1_757_592_000_000), "2025-09-11 12:00 UTC");
+        assert_eq!(date_time(951_782_400_000 + 61_000), "2000-02-29 00:01 UTC");
+        assert_eq!(long_date(-1), "December 31, 1969");
+        assert_eq!(iso_date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn page_layout_opens_main_and_escapes_the_title() {
+        let start = page_start("Tom's <b>", None);
+        assert!(start.starts_with(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        ));
+        assert!(start.contains("<title>Tom&#39;s &lt;b&gt; · Evident</title>"));
+        assert!(start.contains("<li><a href=\"/login\">Sign in</a></li></ul></nav></header>\n"));
+        assert!(start.ends_with("<main id=\"main\" tabindex=\"-1\">\n"));
+        assert!(page("x", None, "<p>body</p>").ends_with("<p>body</p></main>\n<footer class=\"site\"><p>Evident answers quote the sources they cite. They are educational and do not replace a clinician's judgement. <a href=\"/editorial-policy\">Editorial policy</a> · <a href=\"/about\">About and disclaimer</a> · <a href=\"/api/openapi.json\">API</a></p></footer>\n</body>\n</html>\n"));
+        assert_eq!(
+            csrf_field("ab\"c"),
+            "<input type=\"hidden\" name=\"csrf\" value=\"ab&quot;c\">"
+        );
     }
 
     #[test]

@@ -14,9 +14,15 @@
 //! the reviewer workspace), [`service`] (asking: reuse or compose, then store), [`error`] (the one
 //! error → HTTP mapping), [`security`] (CSRF, cookies, headers, rate limit), [`html`] (escape,
 //! layout, stylesheet). Library and store calls block, so they run in `spawn_blocking`.
+//!
+//! Every request runs in a `tracing` span with its method, path (never the query: it may hold a
+//! question) and request id (`X-Request-Id`, made when the client sent none and echoed in the
+//! response); its status and latency are logged when the response starts. The subscriber is the
+//! binary's business.
 
 pub mod api;
 pub mod error;
+pub mod forms;
 pub mod html;
 pub mod pages;
 pub mod review;
@@ -25,15 +31,21 @@ pub mod service;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use evident_index::Library;
 use evident_store::{Store, User};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, AppError, ErrorBody, PageError};
 use security::RateLimiter;
@@ -56,7 +68,10 @@ pub struct AppConfig {
     /// When composing an answer for the ask form takes longer than this, the page starts at once
     /// (the question and a "composing" notice, streamed) and moves to the article when it is
     /// ready; quicker answers redirect straight to the article.
-    pub ask_progress_after: std::time::Duration,
+    pub ask_progress_after: Duration,
+    /// A request whose response has not started after this long is answered 503 (a bound on
+    /// stuck work; the streamed part of a page is not counted).
+    pub request_timeout: Duration,
 }
 
 impl Default for AppConfig {
@@ -68,7 +83,8 @@ impl Default for AppConfig {
             max_form_bytes: 256 * 1024,
             secure_cookies: false,
             trust_proxy: false,
-            ask_progress_after: std::time::Duration::from_millis(400),
+            ask_progress_after: Duration::from_millis(400),
+            request_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -235,10 +251,27 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// Compresses only bodies whose size is known: a streamed page (the article, the ask
+/// progress page) must reach the browser chunk by chunk, and a compressor would hold its first
+/// chunk back until more came.
+#[derive(Debug, Clone, Copy)]
+struct WholeBodies;
+
+impl Predicate for WholeBodies {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        response.body().size_hint().exact().is_some()
+    }
+}
+
 /// The whole application: pages, the review workspace, the JSON API and its OpenAPI document,
-/// with the security headers and CSRF cookie on every response.
+/// with the security headers and CSRF cookie on every response; compressed when the client
+/// accepts it, time-bounded, traced, each request with an id.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let timeout = state.config().request_timeout;
+    let app = Router::new()
         .merge(pages::routes(&state))
         .merge(review::routes(&state))
         .merge(api::routes(&state))
@@ -247,9 +280,52 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            security::security_layer,
+            security::csrf_cookie,
         ))
-        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(WholeBodies)))
+        .with_state(state);
+    // Layers wrap what is above them: the id is set first, so the span and the response see it.
+    security::security_headers(app)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id
+    )
+}
+
+fn log_response(
+    resp: &axum::http::Response<axum::body::Body>,
+    latency: Duration,
+    span: &tracing::Span,
+) {
+    tracing::info!(
+        parent: span,
+        status = resp.status().as_u16(),
+        latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3,
+        "response"
+    );
 }
 
 /// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).
@@ -281,4 +357,62 @@ pub async fn serve(config: AppConfig, library: Arc<Library>, store: Store) -> st
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn app(dir: &std::path::Path) -> Router {
+        let library = Arc::new(Library::open(&dir.join("index")).unwrap());
+        let store = Store::open_sqlite(&dir.join("evident.db")).unwrap();
+        router(AppState::new(AppConfig::default(), library, store))
+    }
+
+    #[tokio::test]
+    async fn responses_carry_a_request_id_and_the_security_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let resp = app(dir.path())
+            .oneshot(
+                Request::get("/static/app.css")
+                    .header("accept-encoding", "gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let h = resp.headers();
+        assert_eq!(h["content-encoding"], "gzip");
+        assert_eq!(h["cache-control"], "public, max-age=3600");
+        assert_eq!(h["content-security-policy"], security::CSP);
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-request-id"].len(), 36, "a fresh UUID");
+        assert!(h.contains_key("set-cookie"), "the CSRF cookie");
+
+        let resp = app(dir.path())
+            .oneshot(
+                Request::get("/no/such/page")
+                    .header("x-request-id", "req-42")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert_eq!(resp.headers()["x-request-id"], "req-42");
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    }
+
+    #[test]
+    fn streamed_bodies_are_not_compressed() {
+        let stream = futures_util::stream::once(async { Ok::<_, std::io::Error>("<html>") });
+        let streamed = axum::http::Response::new(Body::from_stream(stream));
+        assert!(!WholeBodies.should_compress(&streamed));
+        let whole = axum::http::Response::new(Body::from("<html>".repeat(100)));
+        assert!(WholeBodies.should_compress(&whole));
+    }
 }

@@ -6,16 +6,24 @@
 //! with 403. A cross-site page can make the browser send the cookie but cannot read it, so it
 //! cannot fill in the field. JSON API POSTs need `Content-Type: application/json`, which a
 //! browser sends cross-site only after a CORS preflight this server never grants.
+//!
+//! The plumbing is maintained crates: `cookie` parses and writes cookies, `subtle` compares
+//! tokens in constant time, `tower-http` sets the headers and `governor` keeps the rate limit.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use axum::Router;
+use cookie::{Cookie, SameSite};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::Quota;
+use subtle::ConstantTimeEq;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
 use crate::AppState;
@@ -35,16 +43,16 @@ pub fn random_token() -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The value of cookie `name`, if sent.
+/// The value of cookie `name`, if sent (the first one, across every `Cookie` header).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
 }
 
 /// Whether cookies must be `Secure`: configured, or the request came over TLS through a proxy.
@@ -56,7 +64,8 @@ pub fn secure_request(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// A `Set-Cookie` value. `max_age`: seconds, `Some(0)` deletes.
+/// A `Set-Cookie` value for the whole site (`Path=/; SameSite=Lax`). `max_age`: seconds,
+/// `Some(0)` deletes.
 pub fn set_cookie(
     name: &str,
     value: &str,
@@ -64,17 +73,16 @@ pub fn set_cookie(
     secure: bool,
     max_age: Option<u64>,
 ) -> HeaderValue {
-    let mut s = format!("{name}={value}; Path=/; SameSite=Lax");
-    if http_only {
-        s.push_str("; HttpOnly");
-    }
-    if secure {
-        s.push_str("; Secure");
-    }
+    let mut c = Cookie::build((name, value))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .http_only(http_only)
+        .secure(secure);
     if let Some(age) = max_age {
-        s.push_str(&format!("; Max-Age={age}"));
+        let secs = i64::try_from(age).unwrap_or(i64::MAX);
+        c = c.max_age(time::Duration::seconds(secs));
     }
-    HeaderValue::from_str(&s).expect("cookie values are token characters")
+    HeaderValue::from_str(&c.build().to_string()).expect("cookie values are token characters")
 }
 
 /// The CSRF token of this request: the cookie's, or a fresh one the middleware will set.
@@ -85,30 +93,16 @@ fn valid_token(t: &str) -> bool {
     t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Constant-time equality of two tokens.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// Checks a form's `csrf` field against the request's cookie.
+/// Checks a form's `csrf` field against the request's cookie, in constant time.
 pub fn check_csrf(headers: &HeaderMap, field: &str) -> Result<(), AppError> {
     match cookie(headers, CSRF_COOKIE) {
-        Some(c) if valid_token(c) && same(c, field) => Ok(()),
+        Some(c) if valid_token(c) && bool::from(c.as_bytes().ct_eq(field.as_bytes())) => Ok(()),
         _ => Err(AppError::Csrf),
     }
 }
 
-/// Middleware: gives every request a CSRF token (setting the cookie when it was missing) and
-/// every response the security headers.
-pub async fn security_layer(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Middleware: gives every request a CSRF token, setting the cookie when it was missing.
+pub async fn csrf_cookie(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let existing = cookie(req.headers(), CSRF_COOKIE)
         .filter(|t| valid_token(t))
         .map(str::to_string);
@@ -117,30 +111,41 @@ pub async fn security_layer(
     let secure = secure_request(&state, req.headers());
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
     if fresh {
-        h.append(
+        resp.headers_mut().append(
             header::SET_COOKIE,
             set_cookie(CSRF_COOKIE, &token, true, secure, None),
         );
     }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
     resp
+}
+
+/// The headers every response carries, whatever a handler set.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
+/// Adds the security headers to every response of `router`, and `Cache-Control: no-store`
+/// to those that say nothing about caching (pages are personal: audience, CSRF token).
+pub fn security_headers<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(router, |router, (name, value)| {
+            router.layer(SetResponseHeaderLayer::overriding(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
 }
 
 /// The client's address: the first `X-Forwarded-For` hop when the server trusts a proxy, else
@@ -164,73 +169,76 @@ pub fn client_ip(
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-/// Token buckets keyed by client address: `per_minute` requests a minute with bursts of the
-/// same size; 0 means unlimited.
-pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+/// Clients remembered before the limiter forgets those whose allowance has refilled (they
+/// lose nothing by it): bounds the memory a flood of addresses can take.
+const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+type Keyed<C> = governor::RateLimiter<
+    IpAddr,
+    DashMapStateStore<IpAddr>,
+    C,
+    NoOpMiddleware<<C as Clock>::Instant>,
+>;
+
+/// The per-client limit on questions: `per_minute` a minute with bursts of the same size (a
+/// token bucket, as GCRA); 0 means unlimited.
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    keyed: Option<Keyed<C>>,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter {
-            per_minute,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        RateLimiter::with_clock(per_minute, DefaultClock::default())
+    }
+}
+
+impl<C: Clock> RateLimiter<C> {
+    fn with_clock(per_minute: u32, clock: C) -> RateLimiter<C> {
+        let keyed = std::num::NonZeroU32::new(per_minute)
+            .map(|n| governor::RateLimiter::dashmap_with_clock(Quota::per_minute(n), clock));
+        RateLimiter { keyed }
     }
 
     /// Takes a token for `ip`, or says in how many seconds one will be available.
     pub fn check(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.check_at(ip, Instant::now())
-    }
-
-    fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), AppError> {
-        if self.per_minute == 0 {
+        let Some(keyed) = &self.keyed else {
             return Ok(());
+        };
+        if keyed.len() > MAX_TRACKED_CLIENTS {
+            keyed.retain_recent();
+            keyed.shrink_to_fit();
         }
-        let capacity = f64::from(self.per_minute);
-        let per_sec = capacity / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 100_000 {
-            // Forget clients whose bucket has refilled: they lose nothing.
-            buckets.retain(|_, (tokens, at)| {
-                *tokens + now.saturating_duration_since(*at).as_secs_f64() * per_sec < capacity
-            });
-        }
-        let (tokens, at) = buckets.entry(ip).or_insert((capacity, now));
-        *tokens =
-            (*tokens + now.saturating_duration_since(*at).as_secs_f64() * per_sec).min(capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let retry_after = ((1.0 - *tokens) / per_sec).ceil().max(1.0) as u64;
-            Err(AppError::RateLimited { retry_after })
-        }
+        keyed.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(keyed.clock().now());
+            AppError::RateLimited {
+                retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+            }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
     use std::time::Duration;
 
     #[test]
     fn bucket_refills_over_time() {
-        let rl = RateLimiter::new(2);
+        let clock = FakeRelativeClock::default();
+        let rl = RateLimiter::with_clock(2, clock.clone());
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let t0 = Instant::now();
-        assert!(rl.check_at(ip, t0).is_ok());
-        assert!(rl.check_at(ip, t0).is_ok());
-        match rl.check_at(ip, t0) {
+        assert!(rl.check(ip).is_ok());
+        assert!(rl.check(ip).is_ok());
+        match rl.check(ip) {
             Err(AppError::RateLimited { retry_after }) => assert_eq!(retry_after, 30),
             other => panic!("{other:?}"),
         }
         // Another client is not affected.
-        assert!(rl.check_at("10.0.0.2".parse().unwrap(), t0).is_ok());
-        assert!(rl.check_at(ip, t0 + Duration::from_secs(31)).is_ok());
-        assert!(RateLimiter::new(0).check_at(ip, t0).is_ok());
+        assert!(rl.check("10.0.0.2".parse().unwrap()).is_ok());
+        clock.advance(Duration::from_secs(31));
+        assert!(rl.check(ip).is_ok());
+        assert!(RateLimiter::new(0).check(ip).is_ok());
     }
 
     #[test]
@@ -245,5 +253,31 @@ mod tests {
         assert!(check_csrf(&h, &t).is_ok());
         assert!(check_csrf(&h, &random_token()).is_err());
         assert!(check_csrf(&h, "").is_err());
+    }
+
+    #[test]
+    fn cookies_are_found_by_name_across_headers() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; b = 2"));
+        h.append(header::COOKIE, HeaderValue::from_static("broken; c=3"));
+        assert_eq!(cookie(&h, "a"), Some("1"));
+        assert_eq!(cookie(&h, "b"), Some("2"));
+        assert_eq!(cookie(&h, "c"), Some("3"));
+        assert_eq!(cookie(&h, "d"), None);
+    }
+
+    #[test]
+    fn set_cookie_keeps_the_site_attributes() {
+        let v = set_cookie(SESSION_COOKIE, "t0k", true, true, Some(0));
+        let v = v.to_str().unwrap();
+        assert!(v.starts_with("evident_session=t0k"), "{v}");
+        for attr in ["Path=/", "SameSite=Lax", "HttpOnly", "Secure", "Max-Age=0"] {
+            assert!(v.contains(attr), "{attr} missing from {v}");
+        }
+        let v = set_cookie(AUDIENCE_COOKIE, "patient", false, false, None);
+        assert_eq!(
+            v.to_str().unwrap(),
+            "evident_audience=patient; SameSite=Lax; Path=/"
+        );
     }
 }

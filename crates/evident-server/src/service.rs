@@ -1,8 +1,13 @@
 //! Asking: reuse an existing article when one answers the question, else compose the answer for
 //! every audience and store it as a new article. Shared by the ask form and the JSON API.
+//!
+//! The question is analysed once: the same analysis decides reuse and is composed for every
+//! audience ([`Composer::prepare`], then [`Composer::compose_all`]). Retrieval ranks once too:
+//! `serve` turns on the library's ranking cache, which keeps the ranking before the audience
+//! priors, so the three audiences' searches share it.
 
-use evident_answer::{AskRequest, Composer};
-use evident_core::{Audience, QuestionAnalysis};
+use evident_answer::Composer;
+use evident_core::{Answer, Audience};
 use evident_store::{normalize_question, Article, NewArticle, User, Version};
 
 use crate::error::AppError;
@@ -12,7 +17,7 @@ use crate::{blocking, AppState};
 pub const AUDIENCES: [Audience; 3] = [Audience::Clinician, Audience::Patient, Audience::Student];
 
 /// The longest question accepted, in bytes (the composer's own limit).
-pub const MAX_QUESTION_BYTES: usize = 2000;
+pub use evident_core::MAX_QUESTION_BYTES;
 
 /// The result of asking.
 #[derive(Debug, Clone)]
@@ -57,11 +62,12 @@ pub async fn ask(
             }
             None => None,
         };
-        let parent_answer = |audience: Audience| parent.as_ref().map(|(_, v)| v.answer(audience));
-        let analysis: QuestionAnalysis = {
-            let p = parent_answer(Audience::Clinician).map(|a| (a.question.as_str(), &a.analysis));
-            evident_answer::analyze::analyze(&question, p, library.lexicon())
+        let parent_answer = |audience: Audience| -> Option<&Answer> {
+            parent.as_ref().map(|(_, v)| v.answer(audience))
         };
+        let composer = Composer::new(&library);
+        let prepared = composer.prepare(&question, parent_answer(AUDIENCES[0]))?;
+        let analysis = prepared.analysis();
         if let Some((parent_article, _)) = &parent {
             // The same follow-up of the same article is the same thread entry.
             let wanted = normalize_question(&question);
@@ -75,21 +81,15 @@ pub async fn ask(
                     reused: true,
                 });
             }
-        } else if let Some(existing) = store.find_reusable(&question, &analysis)? {
+        } else if let Some(existing) = store.find_reusable(&question, analysis)? {
             return Ok(Asked {
                 article: existing,
                 reused: true,
             });
         }
-        let composer = Composer::new(&library);
-        let mut answers = Vec::with_capacity(AUDIENCES.len());
-        for audience in AUDIENCES {
-            answers.push(composer.answer(&AskRequest {
-                question: &question,
-                audience,
-                parent: parent_answer(audience),
-            })?);
-        }
+        let asks: Vec<(Audience, Option<&Answer>)> =
+            AUDIENCES.iter().map(|&a| (a, parent_answer(a))).collect();
+        let answers = composer.compose_all(&prepared, &asks)?;
         let new = NewArticle {
             question: question.clone(),
             analysis: answers[0].analysis.clone(),

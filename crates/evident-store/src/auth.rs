@@ -44,7 +44,7 @@ fn key(username: &str) -> String {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| Error::internal(format!("no randomness: {e}")))?;
     Ok(bytes)
 }
 
@@ -58,11 +58,11 @@ fn token_hash(token: &str) -> String {
 
 pub(crate) fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::encode_b64(&random_bytes::<16>()?)
-        .map_err(|e| Error::Internal(format!("salt: {e}")))?;
+        .map_err(|e| Error::internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("argon2: {e}")))
+        .map_err(|e| Error::internal(format!("argon2: {e}")))
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {

@@ -133,7 +133,7 @@ const TABLES: &[(&str, &[&str], bool)] = &[
 ];
 
 fn io(path: &Path, e: std::io::Error) -> Error {
-    Error::Internal(format!("{}: {e}", path.display()))
+    Error::internal_from(path.display().to_string(), e)
 }
 
 pub(crate) fn backup(db: &Db, path: &Path) -> Result<()> {

@@ -1,11 +1,16 @@
 //! The two backends behind one small interface: a transaction that executes SQL with `?`
 //! placeholders and returns rows of integers, text and nulls. Everything above this module is
 //! written once; the SQL differs between SQLite and PostgreSQL only in the migrations.
+//! The migrations themselves, and applying them, are in [`migrations`].
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+
+mod migrations;
+
+pub(crate) use migrations::{migrate, schema_version};
 
 /// A column value. The schema uses only 64-bit integers and text (booleans are 0/1, times
 /// are epoch milliseconds, structured data is JSON text), so both backends agree exactly.
@@ -84,7 +89,7 @@ impl Row {
     }
     pub fn u32(&self, i: usize) -> Result<u32> {
         let v = self.int(i)?;
-        u32::try_from(v).map_err(|_| Error::Internal(format!("column {i}: {v} is not a u32")))
+        u32::try_from(v).map_err(|_| Error::internal(format!("column {i}: {v} is not a u32")))
     }
     pub fn opt_u32(&self, i: usize) -> Result<Option<u32>> {
         match self.0.get(i) {
@@ -95,7 +100,7 @@ impl Row {
 }
 
 fn corrupt(i: usize, wanted: &str, got: Option<&Value>) -> Error {
-    Error::Internal(format!("column {i}: expected {wanted}, found {got:?}"))
+    Error::internal(format!("column {i}: expected {wanted}, found {got:?}"))
 }
 
 /// A transaction on either backend. Statements use `?` placeholders (rewritten to `$n` for
@@ -110,7 +115,7 @@ pub(crate) trait Tx {
     }
     fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
         self.query_opt(sql, params)?
-            .ok_or_else(|| Error::Internal(format!("no row from {sql}")))
+            .ok_or_else(|| Error::internal(format!("no row from {sql}")))
     }
 }
 
@@ -180,7 +185,7 @@ impl Db {
                 db.pool.give(conn);
                 match verdict? {
                     ok if ok == "ok" => Ok(()),
-                    problem => Err(Error::Internal(format!("integrity check: {problem}"))),
+                    problem => Err(Error::internal(format!("integrity check: {problem}"))),
                 }
             }
             Db::Postgres(_) => self.run(Mode::Read, |tx| tx.query_one("SELECT 1", &[]).map(|_| ())),
@@ -199,7 +204,7 @@ impl SqliteDb {
     pub fn open(path: &std::path::Path) -> Result<SqliteDb> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
-                Error::Internal(format!("cannot create folder {}: {e}", parent.display()))
+                Error::internal_from(format!("cannot create folder {}", parent.display()), e)
             })?;
         }
         let db = SqliteDb {
@@ -218,7 +223,7 @@ impl SqliteDb {
             return Ok(conn);
         }
         let conn = rusqlite::Connection::open(&self.path).map_err(|e| {
-            Error::Internal(format!("cannot open database {}: {e}", self.path.display()))
+            Error::internal_from(format!("cannot open database {}", self.path.display()), e)
         })?;
         conn.busy_timeout(Duration::from_secs(10))?;
         // WAL: readers never block the writer. synchronous=FULL syncs the log at every commit,
@@ -301,7 +306,7 @@ impl Tx for SqliteTx<'_> {
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
                     other => {
-                        return Err(Error::Internal(format!(
+                        return Err(Error::internal(format!(
                             "column {i} of {sql}: unexpected {:?}",
                             other.data_type()
                         )))
@@ -322,7 +327,7 @@ impl From<rusqlite::Error> for Error {
                 return Error::Duplicate(message.clone().unwrap_or_else(|| "row".into()));
             }
         }
-        Error::Internal(format!("sqlite: {e}"))
+        Error::internal_from("sqlite", e)
     }
 }
 
@@ -377,10 +382,10 @@ impl PostgresDb {
             return Ok(conn);
         }
         let mut client = postgres::Client::connect(&self.url, postgres::NoTls).map_err(|e| {
-            Error::Internal(format!(
-                "cannot connect to PostgreSQL at {}: {e}",
-                redact(&self.url)
-            ))
+            Error::internal_from(
+                format!("cannot connect to PostgreSQL at {}", redact(&self.url)),
+                e,
+            )
         })?;
         if let Some(schema) = &self.schema {
             // The name was checked in `open`: letters, digits and '_' only.
@@ -502,7 +507,7 @@ impl Tx for PostgresTx<'_> {
                 } else if *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::NAME {
                     row.try_get::<_, Option<String>>(i)?.map(Value::Text)
                 } else {
-                    return Err(Error::Internal(format!(
+                    return Err(Error::internal(format!(
                         "column {} of {sql}: unexpected type {ty}",
                         column.name()
                     )));
@@ -521,174 +526,16 @@ impl From<postgres::Error> for Error {
             Some(db) if *db.code() == postgres::error::SqlState::UNIQUE_VIOLATION => {
                 Error::Duplicate(db.message().to_string())
             }
-            Some(db) => Error::Internal(format!(
-                "postgres: {} ({}){}",
-                db.message(),
-                db.code().code(),
-                db.detail().map(|d| format!(": {d}")).unwrap_or_default()
-            )),
-            None => Error::Internal(format!("postgres: {e}")),
-        }
-    }
-}
-
-// ---- migrations ---------------------------------------------------------------------------
-
-/// Migrations, in order: (number, name, SQLite SQL, PostgreSQL SQL). Add a pair of files and a
-/// line here; never edit an applied one.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
-
-/// Advisory lock key for migrations ("evident" in ASCII, as a number).
-const MIGRATION_LOCK: i64 = 0x65_7669_6465_6e74;
-
-/// Applies every migration not yet recorded in `schema_migrations`, each in its own
-/// transaction with its record.
-pub(crate) fn migrate(db: &Db) -> Result<usize> {
-    // Two servers starting at once on a new PostgreSQL database must not both create the
-    // tables: each migration step holds this lock (SQLite's `BEGIN IMMEDIATE` does the same).
-    let serialize = |tx: &mut dyn Tx| -> Result<()> {
-        if let Db::Postgres(_) = db {
-            tx.execute("SELECT pg_advisory_xact_lock(?)", &[MIGRATION_LOCK.into()])?;
-        }
-        Ok(())
-    };
-    db.run(Mode::Write, |tx| {
-        serialize(tx)?;
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            &[],
-        )
-    })?;
-    let mut applied = 0;
-    for &(number, name, sqlite_sql, postgres_sql) in MIGRATIONS {
-        let done = db.run(Mode::Write, |tx| {
-            serialize(tx)?;
-            let seen = tx.query_opt(
-                "SELECT version FROM schema_migrations WHERE version = ?",
-                &[number.into()],
-            )?;
-            if seen.is_some() {
-                return Ok(false);
+            // The database error (message, detail, hint) is the cause; the SQLSTATE is kept
+            // in the context because the cause's message does not show it.
+            Some(db) => {
+                let context = format!("postgres ({})", db.code().code());
+                Error::internal_from(context, e)
             }
-            match db {
-                Db::Sqlite(_) => batch_sqlite(tx, sqlite_sql)?,
-                Db::Postgres(_) => batch_postgres(tx, postgres_sql)?,
-            }
-            tx.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                &[number.into(), name.into(), crate::now().into()],
-            )?;
-            Ok(true)
-        })?;
-        applied += usize::from(done);
-    }
-    Ok(applied)
-}
-
-/// The latest migration this build knows.
-pub(crate) fn schema_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.0)
-}
-
-// Multi-statement scripts go through each driver's batch call; `Tx` is for single statements,
-// so the script is split here. Migrations are ours: statements end with ';' at a line end,
-// and the only bodies with inner ';' (triggers, functions) are kept whole.
-fn batch_sqlite(tx: &mut dyn Tx, sql: &str) -> Result<()> {
-    for stmt in split_statements(sql) {
-        tx.execute(&stmt, &[])?;
-    }
-    Ok(())
-}
-
-fn batch_postgres(tx: &mut dyn Tx, sql: &str) -> Result<()> {
-    batch_sqlite(tx, sql)
-}
-
-/// Splits a migration script into statements: a statement ends at a line ending in ';' unless
-/// inside a `BEGIN … END;` trigger body or a `$$ … $$` function body.
-fn split_statements(sql: &str) -> Vec<String> {
-    let mut statements = Vec::new();
-    let mut current = String::new();
-    let mut in_dollar = false;
-    let mut in_begin = false;
-    for line in sql.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with("--") || (trimmed.is_empty() && current.trim().is_empty()) {
-            continue;
-        }
-        current.push_str(line);
-        current.push('\n');
-        if trimmed.matches("$$").count() % 2 == 1 {
-            in_dollar = !in_dollar;
-        }
-        if trimmed == "BEGIN" && !in_dollar {
-            in_begin = true;
-        }
-        let ends = trimmed.ends_with(';') && !in_dollar;
-        if ends && in_begin {
-            if trimmed == "END;" {
-                in_begin = false;
-            } else {
-                continue;
-            }
-        }
-        if ends {
-            statements.push(std::mem::take(&mut current).trim().to_string());
+            None => Error::internal_from("postgres", e),
         }
     }
-    if !current.trim().is_empty() {
-        statements.push(current.trim().to_string());
-    }
-    statements
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered() {
-        assert_eq!(
-            numbered("SELECT a FROM t WHERE b = ? AND c = ?"),
-            "SELECT a FROM t WHERE b = $1 AND c = $2"
-        );
-    }
-
-    #[test]
-    fn migrations_split_into_whole_statements() {
-        for &(_, _, sqlite, postgres) in MIGRATIONS {
-            let s = split_statements(sqlite);
-            assert!(s
-                .iter()
-                .any(|st| st.starts_with("CREATE TRIGGER audit_log_no_update")
-                    && st.ends_with("END;")));
-            let p = split_statements(postgres);
-            assert!(p
-                .iter()
-                .any(|st| st.starts_with("CREATE FUNCTION") && st.ends_with("$$;")));
-            // Same logical schema: the same tables on both.
-            let tables = |v: &[String]| {
-                v.iter()
-                    .filter_map(|st| st.strip_prefix("CREATE TABLE "))
-                    .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(tables(&s), tables(&p));
-        }
-    }
-
-    #[test]
-    fn urls_lose_their_password() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u@h:5432/db"
-        );
-        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
-    }
-}
+mod tests;

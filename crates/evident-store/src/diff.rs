@@ -1,5 +1,5 @@
 //! Line diffs between two versions of an article: headings and statements of the default
-//! rendering, aligned by longest common subsequence.
+//! rendering, aligned by a minimal line diff (`similar`'s Myers diff).
 
 use evident_core::Answer;
 
@@ -25,41 +25,29 @@ pub fn lines(answer: &Answer) -> Vec<String> {
     out
 }
 
-/// A longest-common-subsequence diff of two line lists.
+/// A minimal diff of two line lists: common lines as [`Change::Same`], and in each changed
+/// stretch the removed lines before the added ones.
 pub fn diff_lines(old: &[String], new: &[String]) -> Vec<DiffLine> {
-    let (n, m) = (old.len(), new.len());
-    // lcs[i][j]: length of the LCS of old[i..] and new[j..].
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if old[i] == new[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(n.max(m));
-    let line = |change, text: &String| DiffLine {
-        change,
-        text: text.clone(),
+    use similar::{Algorithm, DiffTag};
+    let mut out = Vec::with_capacity(old.len().max(new.len()));
+    let mut push = |change, lines: &[String]| {
+        out.extend(lines.iter().map(|text| DiffLine {
+            change,
+            text: text.clone(),
+        }))
     };
-    while i < n && j < m {
-        if old[i] == new[j] {
-            out.push(line(Change::Same, &old[i]));
-            i += 1;
-            j += 1;
-        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
-            out.push(line(Change::Removed, &old[i]));
-            i += 1;
-        } else {
-            out.push(line(Change::Added, &new[j]));
-            j += 1;
+    for op in similar::capture_diff_slices(Algorithm::Myers, old, new) {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        match tag {
+            DiffTag::Equal => push(Change::Same, &old[old_range]),
+            DiffTag::Delete => push(Change::Removed, &old[old_range]),
+            DiffTag::Insert => push(Change::Added, &new[new_range]),
+            DiffTag::Replace => {
+                push(Change::Removed, &old[old_range]);
+                push(Change::Added, &new[new_range]);
+            }
         }
     }
-    out.extend(old[i..].iter().map(|t| line(Change::Removed, t)));
-    out.extend(new[j..].iter().map(|t| line(Change::Added, t)));
     out
 }
 
@@ -85,5 +73,42 @@ mod tests {
                 (Change::Added, "d"),
             ]
         );
+    }
+
+    /// Length of a longest common subsequence, the textbook O(n·m) way: the oracle for
+    /// minimality.
+    fn lcs_len(old: &[String], new: &[String]) -> usize {
+        let mut lcs = vec![vec![0usize; new.len() + 1]; old.len() + 1];
+        for i in (0..old.len()).rev() {
+            for j in (0..new.len()).rev() {
+                lcs[i][j] = if old[i] == new[j] {
+                    lcs[i + 1][j + 1] + 1
+                } else {
+                    lcs[i + 1][j].max(lcs[i][j + 1])
+                };
+            }
+        }
+        lcs[0][0]
+    }
+
+    proptest::proptest! {
+        /// The diff rebuilds both versions and keeps as many lines as any alignment can.
+        #[test]
+        fn diff_is_minimal_and_rebuilds_both_sides(
+            old in proptest::collection::vec("[abc]", 0..12),
+            new in proptest::collection::vec("[abc]", 0..12),
+        ) {
+            let d = diff_lines(&old, &new);
+            let side = |keep: Change| -> Vec<String> {
+                d.iter()
+                    .filter(|l| l.change == Change::Same || l.change == keep)
+                    .map(|l| l.text.clone())
+                    .collect()
+            };
+            proptest::prop_assert_eq!(side(Change::Removed), old.clone());
+            proptest::prop_assert_eq!(side(Change::Added), new.clone());
+            let same = d.iter().filter(|l| l.change == Change::Same).count();
+            proptest::prop_assert_eq!(same, lcs_len(&old, &new));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Store errors. The user's mistakes (not found, forbidden, illegal transition, stale version)
 //! are kept apart from internal failures (database, corrupt rows), which are logged, not shown.
 
-use evident_core::TransitionError;
+use evident_core::{BoxError, ErrorCode, ErrorKind, TransitionError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -31,33 +31,75 @@ pub enum Error {
     InvalidCredentials,
     #[error("too many failed sign-ins; try again in a few minutes")]
     RateLimited,
-    /// Internal: database failure, corrupt row, IO. Logged; never sent to clients verbatim.
-    #[error("store failure: {0}")]
-    Internal(String),
+    /// Internal: database failure, corrupt row, IO. Logged with its cause chain; never sent to
+    /// clients verbatim.
+    #[error("store failure: {context}")]
+    Internal {
+        /// What the store was doing, or what it found wrong ("cannot open database x.db").
+        context: String,
+        /// The underlying failure, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
 
 impl Error {
-    /// Stable snake_case code for API bodies.
+    /// An internal failure with no underlying error (a corrupt row, a broken invariant).
+    pub fn internal(context: impl Into<String>) -> Error {
+        Error::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// An internal failure caused by `source` while doing `context`.
+    pub fn internal_from(context: impl Into<String>, source: impl Into<BoxError>) -> Error {
+        Error::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Stable snake_case code for API bodies (the same as [`ErrorCode::code`]).
     pub fn code(&self) -> &'static str {
+        ErrorCode::code(self)
+    }
+
+    /// True for failures that are the caller's to fix (4xx), false for internal ones (5xx)
+    /// (the same as [`ErrorCode::is_user`]).
+    pub fn is_user_error(&self) -> bool {
+        self.is_user()
+    }
+}
+
+impl ErrorCode for Error {
+    fn code(&self) -> &'static str {
         match self {
             Error::NotFound(_) => "not_found",
             Error::Unauthenticated(_) => "unauthenticated",
             Error::Forbidden(_) => "forbidden",
-            Error::Transition(TransitionError::Forbidden { .. }) => "forbidden",
-            Error::Transition(TransitionError::Illegal { .. }) => "illegal_transition",
+            Error::Transition(e) => e.code(),
             Error::Stale { .. } => "stale_version",
             Error::Conflict => "conflict",
             Error::Duplicate(_) => "duplicate",
             Error::Invalid(_) => "invalid",
             Error::InvalidCredentials => "invalid_credentials",
             Error::RateLimited => "rate_limited",
-            Error::Internal(_) => "internal",
+            Error::Internal { .. } => "internal",
         }
     }
 
-    /// True for failures that are the caller's to fix (4xx), false for internal ones (5xx).
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, Error::Internal(_))
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Unauthenticated(_) | Error::InvalidCredentials => ErrorKind::Unauthenticated,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::Transition(e) => e.kind(),
+            Error::Stale { .. } | Error::Conflict | Error::Duplicate(_) => ErrorKind::Conflict,
+            Error::Invalid(_) => ErrorKind::Invalid,
+            Error::RateLimited => ErrorKind::RateLimited,
+            Error::Internal { .. } => ErrorKind::Internal,
+        }
     }
 }
 

@@ -148,14 +148,15 @@ pub enum Mark {
     Flagged,
 }
 
-/// A statement's key within a version: `lead.<i>` or `s<section>.<i>` (0-based), as produced
-/// by [`statement_keys`].
-pub type StatementKey = String;
+/// A statement's key within a version: `lead.<i>` or `s<section>.<i>` (0-based); marks and
+/// comments store its text form.
+pub use evident_core::review::StatementKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementMark {
     pub version: u32,
-    pub statement: StatementKey,
+    /// A [`StatementKey`], as text.
+    pub statement: String,
     pub mark: Mark,
     pub by: String,
     pub at: Millis,
@@ -237,29 +238,10 @@ impl ArticleQuery {
     }
 }
 
-/// The keys of every statement of an answer, in reading order, with the statement.
-pub fn statement_keys(answer: &Answer) -> Vec<(StatementKey, &evident_core::Statement)> {
-    let mut keys = Vec::new();
-    for (i, s) in answer.lead.iter().enumerate() {
-        keys.push((format!("lead.{i}"), s));
-    }
-    for (si, section) in answer.sections.iter().enumerate() {
-        for (i, s) in section.statements.iter().enumerate() {
-            keys.push((format!("s{si}.{i}"), s));
-        }
-    }
-    keys
-}
-
 /// Lower-case, drop punctuation, collapse whitespace: "What is the treatment for NAM?" →
 /// "what is the treatment for nam".
 pub fn normalize_question(question: &str) -> String {
-    question
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    evident_core::text::fold_words(question)
 }
 
 /// A URL slug from a question: at most 8 words, ASCII letters and digits, hyphen-joined.

@@ -4,9 +4,13 @@
 //! kind and their content words overlap enough (Jaccard ≥ [`MIN_SIMILARITY`]) — "treatment of
 //! gout" and "how is gout treated" differ in words but not in what they ask only when the
 //! analysis says so, which is why focus and kind must agree first.
+//!
+//! Words and stopwords are the workspace's ([`evident_core::text::fold_words`],
+//! [`StopList::Reuse`]).
 
 use std::collections::BTreeSet;
 
+use evident_core::text::{fold_words, StopList};
 use evident_core::QuestionAnalysis;
 
 use crate::articles::reuse_candidates;
@@ -16,20 +20,12 @@ use crate::{normalize_question, Article, Result};
 /// Content-word overlap needed when the normalised questions differ.
 pub const MIN_SIMILARITY: f64 = 0.6;
 
-/// Words that carry no meaning of their own in a question.
-const STOPWORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "are", "as", "at", "be", "by", "can", "could", "do", "does",
-    "for", "from", "give", "given", "how", "i", "in", "is", "it", "me", "my", "of", "on", "or",
-    "should", "the", "their", "there", "to", "was", "we", "what", "whats", "when", "which", "who",
-    "why", "with", "would", "you", "your",
-];
-
 /// The content words of a question: normalised, stopwords dropped, a plural `s` trimmed so
 /// "statins" meets "statin".
 pub fn content_words(question: &str) -> BTreeSet<String> {
-    normalize_question(question)
+    fold_words(question)
         .split(' ')
-        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
+        .filter(|w| !w.is_empty() && !StopList::Reuse.contains(w))
         .map(|w| {
             if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
                 w[..w.len() - 1].to_string()
@@ -87,5 +83,57 @@ mod tests {
         assert!(similarity("Do statins cause muscle pain?", "statin muscle pain") >= 0.6);
         assert!(similarity("gout treatment", "gout diet") < 0.6);
         assert_eq!(similarity("what is", "how"), 0.0);
+    }
+
+    /// Reuse keys are persisted (`articles.normalized_question`): these were computed with the
+    /// code before the shared tokenizer, and must never change.
+    #[test]
+    fn reuse_keys_and_content_words_are_stable() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "What is the treatment for NAM?",
+                "what is the treatment for nam",
+                &["nam", "treatment"],
+            ),
+            (
+                "  How is GOUT treated?? (in adults)  ",
+                "how is gout treated in adults",
+                &["adult", "gout", "treated"],
+            ),
+            (
+                "Do statins cause muscle pain, e.g. myalgia/myositis?",
+                "do statins cause muscle pain e g myalgia myositis",
+                &[
+                    "cause", "e", "g", "muscle", "myalgia", "myositi", "pain", "statin",
+                ],
+            ),
+            (
+                "What's the dose of IVIG — 2 g/kg?",
+                "what s the dose of ivig 2 g kg",
+                &["2", "dose", "g", "ivig", "kg", "s"],
+            ),
+            (
+                "Crohn's disease: first-line therapy",
+                "crohn s disease first line therapy",
+                &["crohn", "disease", "first", "line", "s", "therapy"],
+            ),
+            (
+                "Sjögren syndrome vs. İstanbul ΟΔΟΣ ß",
+                "sjögren syndrome vs i stanbul οδος ß",
+                &["sjögren", "stanbul", "syndrome", "vs", "ß", "οδος"],
+            ),
+            ("", "", &[]),
+            (
+                "¿Qué es la diabetes? 糖尿病とは",
+                "qué es la diabetes 糖尿病とは",
+                &["diabete", "es", "la", "qué", "糖尿病とは"],
+            ),
+        ];
+        for &(question, key, words) in cases {
+            assert_eq!(normalize_question(question), key, "{question:?}");
+            assert_eq!(fold_words(question), key, "{question:?}");
+            let words: BTreeSet<String> = words.iter().map(|w| w.to_string()).collect();
+            assert_eq!(content_words(question), words, "{question:?}");
+        }
     }
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use evident_answer::{render, AskRequest, Composer};
 use evident_core::{Answer, Audience};
+use evident_index::eval::percentile;
 use evident_index::Library;
 use serde_json::Value;
 
@@ -67,19 +68,12 @@ fn body(markdown: &str) -> String {
     evident_core::text::normalize_for_match(&markdown[..cut])
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 /// Content "concepts" of a text: stems, with single-word lexicon synonyms merged into their
 /// group's canonical term.
 fn concepts(lib: &Library, text: &str) -> HashSet<String> {
     let mut out = HashSet::new();
-    for w in evident_index::lexicon::words(text) {
-        if evident_index::query::is_stopword(&w.lower) {
+    for w in evident_core::text::words(text) {
+        if evident_core::text::is_stopword(&w.lower) {
             continue;
         }
         if let Some(c) = lib.lexicon().canonical(&w.lower) {

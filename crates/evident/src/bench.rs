@@ -133,7 +133,7 @@ pub fn run(data: &Path, args: &BenchArgs) -> Result<()> {
             }
         }
         ms.sort_by(f64::total_cmp);
-        let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+        let pct = |p: f64| evident_index::eval::percentile(&ms, p);
         println!(
             "Search latency, {mode:?}, over {} queries x {} (k=10, snippets, priors, expansion): p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             questions.len(),

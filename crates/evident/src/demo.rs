@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::Args;
-use evident_index::SearchOptions;
+use evident_index::{Library, SearchOptions};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -41,14 +41,46 @@ pub(crate) fn starter_library(flag: Option<&Path>) -> Result<PathBuf> {
     bail!("cannot find the starter library folder; pass --library <folder>")
 }
 
-pub fn run(data: &Path, args: &DemoArgs) -> Result<()> {
-    let folder = starter_library(args.library.as_deref())?;
-    let lib = crate::open_library(data)?;
-    println!(
-        "Indexing the starter library in {} into {} …",
-        folder.display(),
-        data.display()
-    );
+/// When [`open_with_starter`] indexes the starter library.
+pub(crate) enum Starter {
+    /// Every time (`demo`): unchanged sources are skipped, so a second run is quick.
+    Always,
+    /// Only into an empty library (`serve`): an operator's own library is left alone.
+    WhenEmpty,
+}
+
+/// Opens the data folder's library with `open` and indexes the starter library (`flag`,
+/// `./library`, or the bundled one) into it as `library add` would, printing its report.
+pub(crate) fn open_with_starter(
+    data: &Path,
+    flag: Option<&Path>,
+    when: Starter,
+    open: fn(&Path) -> Result<Library>,
+) -> Result<Library> {
+    let (folder, lib) = match when {
+        Starter::Always => {
+            let folder = starter_library(flag)?;
+            let lib = open(data)?;
+            println!(
+                "Indexing the starter library in {} into {} …",
+                folder.display(),
+                data.display()
+            );
+            (folder, lib)
+        }
+        Starter::WhenEmpty => {
+            let lib = open(data)?;
+            if lib.counts()?.0 > 0 {
+                return Ok(lib);
+            }
+            let folder = starter_library(flag)?;
+            println!(
+                "The library is empty: indexing the starter library in {} …",
+                folder.display()
+            );
+            (folder, lib)
+        }
+    };
     let add = crate::ingest::AddArgs {
         paths: vec![folder],
         max_file_mb: 32,
@@ -57,6 +89,16 @@ pub fn run(data: &Path, args: &DemoArgs) -> Result<()> {
     };
     let report = crate::ingest::add_to(&lib, &add, None)?;
     crate::ingest::print_report(&report, &lib)?;
+    Ok(lib)
+}
+
+pub fn run(data: &Path, args: &DemoArgs) -> Result<()> {
+    let lib = open_with_starter(
+        data,
+        args.library.as_deref(),
+        Starter::Always,
+        crate::open_library,
+    )?;
     let question = args.question.as_deref().unwrap_or(EXAMPLES[0]);
     println!("\n=== Answer: {question}\n");
     let answer = evident_answer::Composer::new(&lib).answer(&evident_answer::AskRequest {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident_core::{DocumentBuilder, Source, SourceKind};
-use evident_index::eval::{evaluate, format_run, parse_qrels, Qrels, Run};
+use evident_index::eval::{evaluate, format_run, parse_qrels, percentile, Qrels, Run};
 use evident_index::{Fusion, Library, QueryWeights, SearchMode, SearchOptions};
 use evident_ingest::{chunk, ChunkOptions};
 use serde_json::Value;
@@ -382,7 +382,7 @@ fn run_mode(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let pct = |p: f64| percentile(&latencies, p);
     let label = if mode == SearchMode::Hybrid {
         format!("{mode_name} {fusion:?}")
     } else {

@@ -5,6 +5,7 @@ mod admin;
 mod answers_eval;
 mod ask;
 mod bench;
+mod config;
 mod demo;
 mod eval;
 mod ingest;
@@ -14,7 +15,7 @@ mod serve;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use evident_core::Audience;
 use evident_index::{Library, SearchOptions};
 
@@ -32,6 +33,20 @@ struct Cli {
     /// Article store: a `postgres://` URL or a SQLite file. Default: <data>/evident.db.
     #[arg(long, global = true, env = "EVIDENT_DATABASE_URL")]
     database_url: Option<String>,
+
+    /// Settings file (TOML); flags and EVIDENT_* variables override it. See README,
+    /// "Configuration".
+    #[arg(long, global = true, env = "EVIDENT_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Log lines on stderr: text, or json for log collectors. Default: text.
+    #[arg(long, global = true, env = "EVIDENT_LOG_FORMAT", value_enum)]
+    log_format: Option<config::LogFormat>,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or RUST_LOG-style directives.
+    /// Default: $RUST_LOG, else info.
+    #[arg(long, global = true, env = "EVIDENT_LOG_LEVEL")]
+    log_level: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -133,8 +148,12 @@ fn main() {
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
-    let cli = Cli::parse();
-    if let Err(err) = run(cli) {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let configured = config::apply_file(&mut cli, &matches).and_then(|()| {
+        config::init_logging(cli.log_format.unwrap_or_default(), cli.log_level.as_deref())
+    });
+    if let Err(err) = configured.and_then(|()| run(cli)) {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }

@@ -31,30 +31,22 @@ pub struct ServeArgs {
     /// Starter library folder to index when the library is empty.
     #[arg(long, env = "EVIDENT_STARTER_LIBRARY")]
     pub library: Option<PathBuf>,
+    /// Seconds a request may take before its response starts (then 503).
+    #[arg(long, default_value_t = 300, env = "EVIDENT_REQUEST_TIMEOUT")]
+    pub request_timeout: u64,
 }
 
 pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create the data folder {}", data.display()))?;
-    let lib = crate::models::open_with_encoder(data)?;
+    let lib = crate::demo::open_with_starter(
+        data,
+        args.library.as_deref(),
+        crate::demo::Starter::WhenEmpty,
+        crate::models::open_with_encoder,
+    )?;
     // Each new article is composed for three audiences from the same ranking.
     lib.cache_results(RESULT_CACHE);
-    let (sources, _) = lib.counts()?;
-    if sources == 0 {
-        let folder = crate::demo::starter_library(args.library.as_deref())?;
-        println!(
-            "The library is empty: indexing the starter library in {} …",
-            folder.display()
-        );
-        let add = crate::ingest::AddArgs {
-            paths: vec![folder],
-            max_file_mb: 32,
-            heap_mb: 64,
-            quiet: true,
-        };
-        let report = crate::ingest::add_to(&lib, &add, None)?;
-        crate::ingest::print_report(&report, &lib)?;
-    }
     let store = crate::admin::open_store(data, db_url)?;
     let location = match store.backend() {
         "postgres" => "PostgreSQL".to_string(),
@@ -65,6 +57,7 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
         ask_rate_per_minute: args.ask_rate,
         secure_cookies: args.secure_cookies,
         trust_proxy: args.trust_proxy,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
         ..evident_server::AppConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

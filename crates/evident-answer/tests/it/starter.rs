@@ -168,6 +168,64 @@ fn every_answer_verifies_for_common_questions() {
 }
 
 #[test]
+fn answer_all_gives_each_audience_what_answer_gives_it() {
+    let composer = Composer::new(library());
+    let clinician_parent = ask(NAM, Audience::Clinician, None);
+    let patient_parent = ask(NAM, Audience::Patient, None);
+    let student_parent = ask(NAM, Audience::Student, None);
+    for (q, parents) in [
+        ("How is gout treated?", [None, None, None]),
+        (
+            "and in pregnancy?",
+            [
+                Some(&clinician_parent),
+                Some(&patient_parent),
+                Some(&student_parent),
+            ],
+        ),
+        (
+            "What is the recommended dose of nirsevimab for an infant?",
+            [None, None, None],
+        ),
+    ] {
+        let asks: Vec<(Audience, Option<&Answer>)> =
+            [Audience::Clinician, Audience::Patient, Audience::Student]
+                .into_iter()
+                .zip(parents)
+                .collect();
+        let all = composer.answer_all(q, &asks).unwrap();
+        assert_eq!(all.len(), asks.len());
+        for (mut together, (audience, parent)) in all.into_iter().zip(asks) {
+            let mut alone = ask(q, audience, parent);
+            together.took_ms = 0.0;
+            alone.took_ms = 0.0;
+            assert_eq!(
+                serde_json::to_string(&together).unwrap(),
+                serde_json::to_string(&alone).unwrap(),
+                "{q} {audience:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn prepare_checks_the_question_once() {
+    let composer = Composer::new(library());
+    assert!(matches!(
+        composer.prepare("   ", None),
+        Err(evident_answer::Error::EmptyQuestion)
+    ));
+    let long = "x".repeat(evident_core::MAX_QUESTION_BYTES + 1);
+    assert!(matches!(
+        composer.prepare(&long, None),
+        Err(evident_answer::Error::QuestionTooLong(_))
+    ));
+    let prepared = composer.prepare(&format!("  {NAM} "), None).unwrap();
+    assert_eq!(prepared.question(), NAM);
+    assert_eq!(prepared.analysis().kind, QuestionKind::Treatment);
+}
+
+#[test]
 fn snapshots_of_markdown_and_json() {
     let mut a = ask(NAM, Audience::Clinician, None);
     a.took_ms = 0.0;

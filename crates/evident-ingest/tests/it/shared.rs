@@ -1,17 +1,30 @@
 //! The four shared corpora, read straight from their archives. Skipped (with a message) when
-//! `../shared/data` is not next to the project, as in a fresh clone.
+//! `../shared/data` is not next to the project, as in a fresh clone; failed instead when
+//! `EVIDENT_REQUIRE_SHARED_DATA=1` (as `.ci/run` sets it where the data is present).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use evident_ingest::{read_with, readers, walk, Error, WalkOptions};
 
-fn corpus(file: &str) -> Option<PathBuf> {
+/// `../shared/data`, or `None` (with a message) when it is absent; panics then instead when
+/// `EVIDENT_REQUIRE_SHARED_DATA=1`.
+fn shared_data() -> Option<PathBuf> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if !data.is_dir() {
-        println!("skipping: ../shared/data not found");
-        return None;
+    if data.is_dir() {
+        return Some(data);
     }
+    assert!(
+        std::env::var_os("EVIDENT_REQUIRE_SHARED_DATA").is_none_or(|v| v != "1"),
+        "{} not found, and EVIDENT_REQUIRE_SHARED_DATA=1 requires it",
+        data.display()
+    );
+    println!("skipping: ../shared/data not found");
+    None
+}
+
+fn corpus(file: &str) -> Option<PathBuf> {
+    let data = shared_data()?;
     let path = data.join("corpus").join(file);
     assert!(
         path.is_file(),

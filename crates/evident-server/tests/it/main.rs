@@ -6,5 +6,6 @@ mod api;
 mod browser;
 mod pages;
 mod review;
+mod snapshots;
 mod support;
 mod webdriver;

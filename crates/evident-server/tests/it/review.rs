@@ -260,3 +260,39 @@ fn editors_revise_with_citations_and_admins_read_history_and_audit() {
         audit.body
     );
 }
+
+#[test]
+fn review_forms_are_parsed_then_checked_for_the_token() {
+    let app = spawn_app();
+    let a = article(&app);
+    app.store
+        .create_user(None, "rita", "Rita", PASSWORD, Role::Reviewer)
+        .unwrap();
+    let (mut c, _) = sign_in(&app, "rita", &[]);
+    let csrf = c.csrf();
+    let action = app.url(&format!("/review/{}/action", a.id));
+    // A wrong token: refused before the handler runs, nothing changes.
+    let wrong = "0".repeat(64);
+    let r = c.post_form(
+        &action,
+        &[("csrf", &wrong), ("version", "1"), ("action", "claim")],
+    );
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("data-code=\"csrf_failed\""), "{}", r.body);
+    // A form that does not parse (the version is a number) is refused as such.
+    let r = c.post_form(
+        &action,
+        &[("csrf", &csrf), ("version", "one"), ("action", "claim")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let state = app.store.article(a.id).unwrap().unwrap().state;
+    assert_eq!(state, ReviewState::Submitted);
+    // The right token with numeric fields: the action is taken.
+    let r = c.post_form(
+        &action,
+        &[("csrf", &csrf), ("version", "1"), ("action", "claim")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let state = app.store.article(a.id).unwrap().unwrap().state;
+    assert_eq!(state, ReviewState::UnderReview);
+}

@@ -1,17 +1,24 @@
-//! Ingests the four shared corpora through the CLI when `../shared/data` is present.
+//! Ingests the four shared corpora through the CLI when `../shared/data` is present (required,
+//! so a failure rather than a skip, when `EVIDENT_REQUIRE_SHARED_DATA=1`).
 
 use std::path::PathBuf;
 
 use crate::{listed_ids, ok};
 
+/// `../shared/data/corpus`, or `None` (with a message) when it is absent; panics then instead
+/// when `EVIDENT_REQUIRE_SHARED_DATA=1`.
 fn shared_corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/corpus");
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/data not found");
-        None
+        return Some(dir);
     }
+    assert!(
+        std::env::var_os("EVIDENT_REQUIRE_SHARED_DATA").is_none_or(|v| v != "1"),
+        "{} not found, and EVIDENT_REQUIRE_SHARED_DATA=1 requires it",
+        dir.display()
+    );
+    eprintln!("skipping: ../shared/data not found");
+    None
 }
 
 #[test]

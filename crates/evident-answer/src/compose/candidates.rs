@@ -1,0 +1,347 @@
+//! Candidate statements and their scores: every quotable sentence of the retrieved passages,
+//! scored by how much of the question it covers plus named bonuses ([`SentenceWeights`]).
+//!
+//! The question's side of the scoring ([`QueryTerms`]: its stems, their IDF weights, lexicon
+//! synonyms, the focus) depends on the question only, so it is built once per question and
+//! shared by every audience.
+
+use std::collections::{HashMap, HashSet};
+
+use evident_core::text::words;
+use evident_core::text::{split_sentences, strip_reference_markers};
+use evident_core::{Audience, QuestionAnalysis};
+use evident_index::query::{self, is_stopword};
+use evident_index::{Hit, Library};
+
+use crate::error::Result;
+
+/// Weights of a sentence's score. Support (the IDF-weighted share of the question's terms a
+/// sentence covers, in `0..=1`) is the base; the rest are bonuses and penalties on that scale.
+/// The values were set by hand when the composer was written; none was tuned on an eval one by
+/// one (only `ComposeOptions::min_support` was calibrated, see `docs/answers.md`), and every one
+/// changes answers, so a change belongs with `evident eval answers` figures before and after.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SentenceWeights {
+    /// Smallest IDF a question term weighs, so a term found in every passage still counts a
+    /// little rather than not at all.
+    pub idf_floor: f32,
+    /// Weight of question terms found in the passage's headings (not the sentence) within
+    /// support: context counts, but less than the sentence saying it.
+    pub heading_support: f32,
+    /// Bonus when the sentence or its headings name the question's focus: keeps statements on
+    /// the topic rather than on a neighbouring condition that shares words.
+    pub focus: f32,
+    /// Bonus per cue word of the question's kind in the sentence ("dose", "mg" for a dosing
+    /// question), up to `cue_cap` cues: favours sentences of the kind asked.
+    pub cue: f32,
+    /// Most cue words that count; more would reward lists of keywords over statements.
+    pub cue_cap: f32,
+    /// Bonus when a kind cue is in the passage's headings (a "Dosage" section).
+    pub heading_cue: f32,
+    /// Bonus for a sentence with a digit: doses, intervals, grades are what clinicians look for.
+    pub number: f32,
+    /// Weight of the passage's retrieval rank, `1 / (1 + rank / rank_decay)`: trusts the
+    /// ranking a little without letting it override what the sentence says.
+    pub rank: f32,
+    /// Rank at which the rank bonus has halved.
+    pub rank_decay: f32,
+    /// Weight of the source's summed retrieval score relative to the best source's: keeps an
+    /// answer on the sources most about the question.
+    pub source: f32,
+    /// Sentences of fewer words are penalised by `short_penalty` (fragments, captions).
+    pub short_words: f32,
+    /// What a too-short sentence loses: enough to prefer a full statement of equal support.
+    pub short_penalty: f32,
+    /// Sentences of more words are penalised by `long_penalty` (run-on list items, tables).
+    pub long_words: f32,
+    /// What a too-long sentence loses; smaller than `short_penalty`, since long sentences are
+    /// often complete, just hard to read.
+    pub long_penalty: f32,
+    /// Multiply each sentence's score by the source-kind prior for the audience
+    /// ([`evident_index::kind_prior`]), although retrieval already applied it to the passage
+    /// scores. Deliberate, for now: retrieval's prior reaches a sentence only through `rank` and
+    /// `source` (at most half a point), while support, cues and focus ignore the source's kind,
+    /// so without this a patient leaflet's sentence can outrank a guideline's for a clinician
+    /// whenever it covers the question as well. The second application therefore decides which source's
+    /// wording leads and fills the sections; turning it off changes answers, and whether the
+    /// prior should act once (on passages) or on sentences only belongs to the answer-fidelity
+    /// issue, with the dev-set figures in hand.
+    pub sentence_kind_prior: bool,
+}
+
+impl Default for SentenceWeights {
+    fn default() -> Self {
+        SentenceWeights {
+            idf_floor: 0.1,
+            heading_support: 0.5,
+            focus: 0.15,
+            cue: 0.08,
+            cue_cap: 3.0,
+            heading_cue: 0.1,
+            number: 0.05,
+            rank: 0.2,
+            rank_decay: 10.0,
+            source: 0.3,
+            short_words: 8.0,
+            short_penalty: 0.15,
+            long_words: 60.0,
+            long_penalty: 0.1,
+            sentence_kind_prior: true,
+        }
+    }
+}
+
+/// Words a quotable sentence has, at least and at most: shorter is a fragment or a heading,
+/// longer a table or a run-on list flattened into one "sentence".
+const STATEMENT_WORDS: std::ops::RangeInclusive<usize> = 5..=90;
+
+/// Trail headings whose text is not clinical content (reference lists, page furniture).
+const NOISE_HEADINGS: &[&str] = &[
+    "references",
+    "about this pdq summary",
+    "latest updates",
+    "permission to use",
+    "disclaimer",
+    "contact us",
+    "current clinical trials",
+    "reviewers and updates",
+    "purpose of this summary",
+    "levels of evidence",
+    "more information",
+    "bibliographic source",
+    "guideline status",
+    "guideline availability",
+    "availability of companion documents",
+    "copyright statement",
+];
+
+/// A sentence that could become a statement.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub text: String,
+    /// Index of its passage in the hits.
+    pub hit: usize,
+    pub stems: HashSet<String>,
+    pub score: f32,
+    /// The share of the question it covers (see [`SentenceWeights`]).
+    pub support: f32,
+}
+
+/// The scored candidates of one ranking, best first, and the stems of the headings of each
+/// passage that has candidates (by hit index), for arranging them into sections.
+pub(crate) struct Scored {
+    pub candidates: Vec<Candidate>,
+    pub trails: HashMap<usize, HashSet<String>>,
+}
+
+/// The question's terms as scoring needs them; the same for every audience.
+pub(crate) struct QueryTerms {
+    /// IDF weight of each question stem.
+    weights: HashMap<String, f32>,
+    /// One group per question stem: the stem first, then single-word lexicon synonyms.
+    groups: Vec<Vec<String>>,
+    /// Sum of the weights (never zero).
+    total: f32,
+    focus: HashSet<String>,
+}
+
+impl QueryTerms {
+    /// Question stems with IDF weights; lexicon expansions count for their group.
+    pub fn new(lib: &Library, analysis: &QuestionAnalysis, w: &SentenceWeights) -> Result<Self> {
+        let mut weights: HashMap<String, f32> = HashMap::new();
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let ws = words(&analysis.query);
+        for word in &ws {
+            if is_stopword(&word.lower) {
+                continue;
+            }
+            for stem in lib.stems(&word.lower)? {
+                let (df, n) = lib.doc_freq(&stem)?;
+                let idf = ((n as f32 + 1.0) / (df as f32 + 1.0)).ln().max(w.idf_floor);
+                weights.insert(stem.clone(), idf);
+                groups.push(vec![stem]);
+            }
+        }
+        for found in lib.lexicon().find(&ws) {
+            let matched: Vec<String> = ws[found.start..found.end]
+                .iter()
+                .flat_map(|w| lib.stems(&w.lower).unwrap_or_default())
+                .collect();
+            for alt in &found.alternatives {
+                let alt_stems = lib.stems(&alt.text())?;
+                if alt_stems.len() == 1 {
+                    for g in groups.iter_mut() {
+                        if matched.contains(&g[0]) {
+                            g.push(alt_stems[0].clone());
+                        }
+                    }
+                }
+            }
+        }
+        // Summed in question order, not the map's (random) order, so that the total — and every
+        // score divided by it — is the same to the last bit from one run to the next.
+        let mut seen = HashSet::new();
+        let total: f32 = groups
+            .iter()
+            .filter(|g| seen.insert(g[0].as_str()))
+            .map(|g| weights[&g[0]])
+            .sum::<f32>()
+            .max(1e-6);
+        let focus: HashSet<String> = analysis
+            .focus
+            .as_deref()
+            .map(|f| lib.stems(f).unwrap_or_default().into_iter().collect())
+            .unwrap_or_default();
+        Ok(QueryTerms {
+            weights,
+            groups,
+            total,
+            focus,
+        })
+    }
+
+    /// Summed weight of the question's term groups that `stems` contains.
+    fn covered(&self, stems: &HashSet<String>) -> f32 {
+        self.groups
+            .iter()
+            .filter(|g| g.iter().any(|s| stems.contains(s)))
+            .map(|g| self.weights.get(&g[0]).copied().unwrap_or(0.0))
+            .sum()
+    }
+}
+
+/// What one ranking is scored with.
+pub(crate) struct Scoring<'s> {
+    pub terms: &'s QueryTerms,
+    pub cues: &'s [String],
+    pub weights: &'s SentenceWeights,
+    pub audience: Audience,
+    /// Sources an answer draws on at most.
+    pub max_sources: usize,
+}
+
+/// Every usable sentence of the passages of the best-retrieved sources, scored, best first.
+pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result<Scored> {
+    let w = s.weights;
+    let cues = s.cues;
+    // How strongly each source is retrieved, relative to the best.
+    let mut source_score: HashMap<&str, f32> = HashMap::new();
+    for h in hits {
+        *source_score.entry(h.source.id.as_str()).or_default() += h.score;
+    }
+    let best_source = source_score.values().copied().fold(0.0, f32::max).max(1e-6);
+    let mut ranked_sources: Vec<(&str, f32)> = source_score.iter().map(|(k, v)| (*k, *v)).collect();
+    // Ties (the same text under two source ids) go to the smaller id, whatever the map's order.
+    ranked_sources.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let allowed: HashSet<&str> = ranked_sources
+        .iter()
+        .take(s.max_sources)
+        .map(|(k, _)| *k)
+        .collect();
+
+    // One analyzer for every sentence: this loop is the composer's hot path.
+    let mut analyzer = lib.analyzer()?;
+    let mut out = Vec::new();
+    let mut trails = HashMap::new();
+    for (i, hit) in hits.iter().enumerate() {
+        if !allowed.contains(hit.source.id.as_str()) {
+            continue;
+        }
+        let trail = hit.passage.trail.join(" ");
+        let trail_lower = trail.to_lowercase();
+        if NOISE_HEADINGS.iter().any(|n| trail_lower.contains(n)) {
+            continue;
+        }
+        let trail_stems: HashSet<String> =
+            query::analyze(&mut analyzer, &trail).into_iter().collect();
+        let rel_source = source_score[hit.source.id.as_str()] / best_source;
+        let rank_prior = 1.0 / (1.0 + i as f32 / w.rank_decay);
+        let in_context = s.terms.covered(&trail_stems);
+        let focus_in_trail = s.terms.focus.iter().any(|f| trail_stems.contains(f));
+        let trail_cue = cues.iter().any(|c| trail_stems.contains(c));
+        let prior = if w.sentence_kind_prior {
+            evident_index::kind_prior(s.audience, hit.source.kind)
+        } else {
+            1.0
+        };
+        let text = &hit.passage.text;
+        for r in split_sentences(text) {
+            let Some(sentence) = statement_text(&text[r]) else {
+                continue;
+            };
+            let stems: HashSet<String> = query::analyze(&mut analyzer, &sentence)
+                .into_iter()
+                .collect();
+            let covered = s.terms.covered(&stems);
+            let support = ((covered + w.heading_support * in_context) / s.terms.total).min(1.0);
+            let focus_hit = !s.terms.focus.is_empty()
+                && (focus_in_trail || s.terms.focus.iter().any(|f| stems.contains(f)));
+            let cue_hits = cues.iter().filter(|c| stems.contains(*c)).count() as f32;
+            let has_number = sentence.chars().any(|c| c.is_ascii_digit());
+            let n_words = sentence.split_whitespace().count() as f32;
+            let length_penalty = if n_words < w.short_words {
+                w.short_penalty
+            } else if n_words > w.long_words {
+                w.long_penalty
+            } else {
+                0.0
+            };
+            let mut score = support
+                + w.focus * focus_hit as u8 as f32
+                + w.cue * cue_hits.min(w.cue_cap)
+                + w.heading_cue * trail_cue as u8 as f32
+                + w.number * has_number as u8 as f32
+                + w.rank * rank_prior
+                + w.source * rel_source
+                - length_penalty;
+            score *= prior;
+            out.push(Candidate {
+                text: sentence,
+                hit: i,
+                stems,
+                score,
+                support,
+            });
+        }
+        trails.insert(i, trail_stems);
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    Ok(Scored {
+        candidates: out,
+        trails,
+    })
+}
+
+/// A passage sentence made fit to quote: list marker and the source's reference numbers
+/// removed; `None` for fragments, headings, questions, tables and navigation text.
+fn statement_text(sentence: &str) -> Option<String> {
+    let s = sentence.trim();
+    let s = s
+        .strip_prefix("- ")
+        .or_else(|| s.strip_prefix("* "))
+        .or_else(|| s.strip_prefix("• "))
+        .unwrap_or(s)
+        .trim();
+    let s = strip_reference_markers(s);
+    let s = evident_core::model::collapse_ws(&s);
+    let n_words = s.split_whitespace().count();
+    let lower = s.to_lowercase();
+    let ends_well = s.ends_with(['.', ')', '%']) || s.ends_with(".\"");
+    if !STATEMENT_WORDS.contains(&n_words)
+        || !ends_well
+        || s.ends_with('?')
+        || s.contains(" | ")
+        || lower.contains("http")
+        || lower.starts_with("go to")
+        || lower.starts_with("see ")
+        || lower.starts_with("for more information")
+        || lower.starts_with("click")
+        || lower.contains("this summary")
+        || lower.contains("pdq")
+        || lower.starts_with("table ")
+        || lower.starts_with("figure ")
+    {
+        return None;
+    }
+    Some(s)
+}

@@ -1,0 +1,160 @@
+//! Evidence selection: which scored sentences become statements. Greedy, with diversity: each
+//! pick is the best-scoring candidate after a penalty for overlap with what is already chosen,
+//! so no two statements say the same thing; after the lead, no section takes more than its cap,
+//! so one facet cannot crowd out the rest.
+
+use std::collections::{HashMap, HashSet};
+
+use super::candidates::Candidate;
+
+/// How the greedy selection trades score against repetition.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Diversity {
+    /// Stem Jaccard above which a candidate counts as a repeat of a chosen one and is skipped.
+    pub max_overlap: f32,
+    /// Score lost per unit of the largest overlap with a chosen statement.
+    pub overlap_penalty: f32,
+}
+
+/// Picks up to `n` candidates: the first `lead` freely, the rest at most `cap` per section
+/// (`section_of[i]` is candidate `i`'s section; candidates beyond it are not considered).
+pub(crate) fn select(
+    candidates: &[Candidate],
+    n: usize,
+    lead: usize,
+    section_of: &[usize],
+    cap: usize,
+    diversity: Diversity,
+) -> Vec<usize> {
+    let Diversity {
+        max_overlap,
+        overlap_penalty,
+    } = diversity;
+    let pool = candidates.len().min(section_of.len());
+    let candidates = &candidates[..pool];
+    // Texts lowercased once, and stems as sorted ids, so that the overlaps below are merges of
+    // integer lists rather than hash lookups of strings.
+    let lower: Vec<String> = candidates.iter().map(|c| c.text.to_lowercase()).collect();
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let stems: Vec<Vec<u32>> = candidates
+        .iter()
+        .map(|c| {
+            let mut v: Vec<u32> = c
+                .stems
+                .iter()
+                .map(|s| {
+                    let next = ids.len() as u32;
+                    *ids.entry(s.as_str()).or_insert(next)
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut taken = vec![false; pool];
+    // The largest overlap of each candidate with anything chosen so far.
+    let mut overlap = vec![0.0f32; pool];
+    let mut per_section: HashMap<usize, usize> = HashMap::new();
+    let mut seen_text: HashSet<&str> = HashSet::new();
+    while chosen.len() < n {
+        let mut best: Option<(f32, usize)> = None;
+        for (i, c) in candidates.iter().enumerate() {
+            if taken[i] || overlap[i] > max_overlap || seen_text.contains(lower[i].as_str()) {
+                continue;
+            }
+            let full = per_section.get(&section_of[i]).copied().unwrap_or(0) >= cap;
+            if chosen.len() >= lead && full {
+                continue;
+            }
+            let s = c.score - overlap_penalty * overlap[i];
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, i));
+            }
+        }
+        let Some((_, k)) = best else { break };
+        seen_text.insert(lower[k].as_str());
+        if chosen.len() >= lead {
+            *per_section.entry(section_of[k]).or_default() += 1;
+        }
+        chosen.push(k);
+        taken[k] = true;
+        for i in 0..pool {
+            if !taken[i] && overlap[i] <= max_overlap {
+                overlap[i] = overlap[i].max(jaccard_sorted(&stems[i], &stems[k]));
+            }
+        }
+    }
+    chosen
+}
+
+/// Jaccard similarity of two sorted, duplicate-free id lists.
+fn jaccard_sorted(a: &[u32], b: &[u32]) -> f32 {
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f32 / union as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaccard_of_sorted_ids_matches_the_set_definition() {
+        let cases: [(&[u32], &[u32], f32); 5] = [
+            (&[], &[], 0.0),
+            (&[1, 2, 3], &[], 0.0),
+            (&[1, 2, 3], &[1, 2, 3], 1.0),
+            (&[1, 3, 5, 7], &[2, 3, 7, 8, 9], 2.0 / 7.0),
+            (&[0, 10], &[5], 0.0),
+        ];
+        for (a, b, want) in cases {
+            assert!((jaccard_sorted(a, b) - want).abs() < 1e-6, "{a:?} {b:?}");
+            assert!((jaccard_sorted(b, a) - want).abs() < 1e-6, "{b:?} {a:?}");
+        }
+    }
+
+    fn candidate(text: &str, score: f32) -> Candidate {
+        Candidate {
+            text: text.to_string(),
+            hit: 0,
+            stems: text.split_whitespace().map(str::to_lowercase).collect(),
+            score,
+            support: 0.0,
+        }
+    }
+
+    #[test]
+    fn selection_skips_repeats_and_near_duplicates_and_caps_sections() {
+        let c = [
+            candidate("alpha beta gamma delta", 1.0),
+            candidate("Alpha beta gamma delta", 0.95), // the same text: never twice
+            candidate("alpha beta gamma delta epsilon", 0.9), // overlap 0.8: a near duplicate
+            candidate("zeta eta theta", 0.5),
+            candidate("iota kappa lambda", 0.4),
+            candidate("mu nu xi", 0.3),
+        ];
+        let diversity = Diversity {
+            max_overlap: 0.6,
+            overlap_penalty: 0.5,
+        };
+        // Lead 1, then at most one per section; candidates 3 and 4 share section 1.
+        let chosen = select(&c, 5, 1, &[0, 0, 0, 1, 1, 2], 1, diversity);
+        assert_eq!(chosen, vec![0, 3, 5]);
+    }
+}

@@ -1,0 +1,356 @@
+//! The review page of one article: its state, the actions open to this user, the statements
+//! beside their cited passages with their marks, comments, the editor's revise form and the
+//! merge form. The forms are handled in [`super::actions`].
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Extension;
+use evident_core::review::StatementKey;
+use evident_core::{allowed_actions, Action, Answer, Audience, Role};
+use evident_store::{Article, Comment, Mark, User};
+use maud::{html, Markup};
+
+use super::{csrf, need, page, PageId};
+use crate::error::{AppError, PageError};
+use crate::html::{clean, date_time};
+use crate::pages::audience_label;
+use crate::security::CsrfToken;
+use crate::service::{page_audience, AUDIENCES};
+use crate::{blocking, AppState, PageUser};
+
+/// The message shown after a form of this page succeeded (`?done=`).
+fn flash(done: Option<&String>) -> Option<&'static str> {
+    Some(match done?.as_str() {
+        "claim" => "Claimed: the article is under your review.",
+        "approve" => "Approved: this version is now published.",
+        "request_changes" => "Changes requested: the editors have your comments.",
+        "withdraw" => "Withdrawn.",
+        "reopen" => "Reopened: the article is back in the queue.",
+        "revise" => "Saved as a new version.",
+        "mark" => "Mark saved.",
+        "comment" => "Comment added.",
+        _ => return None,
+    })
+}
+
+/// The audience of a `?audience=` value, clinician when absent or unknown.
+pub(super) fn audience(value: Option<&String>) -> Audience {
+    value
+        .and_then(|a| a.parse::<Audience>().ok())
+        .map(page_audience)
+        .unwrap_or(Audience::Clinician)
+}
+
+pub(super) async fn review_page(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    Query(q): Query<HashMap<String, String>>,
+    PageUser(user): PageUser,
+    Extension(token): Extension<CsrfToken>,
+) -> Result<Response, PageError> {
+    let user = match need(user, Role::Reviewer, &format!("/review/{id}")) {
+        Ok(u) => u,
+        Err(resp) => return Ok(*resp),
+    };
+    let audience = audience(q.get("audience"));
+    let store = state.store();
+    let (article, version, marks, comments) = blocking(move || {
+        let article = store
+            .article(id)?
+            .ok_or_else(|| AppError::NotFound(format!("article {id} not found")))?;
+        let version = store.version(id, article.current_version)?;
+        let marks = store.marks(id, article.current_version)?;
+        let comments = store.comments(id)?;
+        Ok((article, version, marks, comments))
+    })
+    .await?;
+    let marks: HashMap<&str, Mark> = marks
+        .iter()
+        .map(|m| (m.statement.as_str(), m.mark))
+        .collect();
+    let view = View {
+        id,
+        version: version.number,
+        token: &token.0,
+        user: &user,
+        article: &article,
+    };
+    let body = html! {
+        (view.header(audience, flash(q.get("done"))))
+        (view.actions())
+        div.review-grid {
+            (view.statements(version.answer(audience), &marks))
+            (view.passages(version.answer(audience)))
+        }
+        "\n"
+        (view.comments(&comments))
+        @if user.role >= Role::Editor { (view.merge()) }
+    };
+    Ok(page(StatusCode::OK, "Review", Some(&user), body))
+}
+
+/// What every part of the review page needs.
+struct View<'a> {
+    id: i64,
+    /// The current version: every form names it.
+    version: u32,
+    token: &'a str,
+    user: &'a User,
+    article: &'a Article,
+}
+
+impl View<'_> {
+    /// The title, the state line, the flash message and the links to other renderings.
+    fn header(&self, audience: Audience, flash: Option<&str>) -> Markup {
+        let (id, a) = (self.id, self.article);
+        html! {
+            h1 { "Review: " (clean(&a.question)) } "\n"
+            p.review-state data-state=(a.state.code()) {
+                "State: " strong { (a.state.label()) } " · version " (self.version) " · "
+                @match &a.claimed_by {
+                    Some(c) => { "claimed by " (c) },
+                    None => "not claimed",
+                }
+                @if let (Some(by), Some(at)) = (&a.approved_by, a.approved_at) {
+                    " · approved by " (by) " on " (date_time(at))
+                }
+            }
+            "\n"
+            @if let Some(msg) = flash {
+                p.flash role="status" { (msg) }
+            }
+            @if a.source_changed {
+                p.notice { "Source changed — needs re-review." }
+            }
+            p {
+                a href={ "/a/" (a.slug) } { "Public page" } " · "
+                a href={ "/review/" (id) "/history" } { "History and changes" } " · Rendering: "
+                @for other in AUDIENCES {
+                    @if other == audience {
+                        strong { (audience_label(other)) } " "
+                    } @else {
+                        a href={ "/review/" (id) "?audience=" (other.label()) } {
+                            (audience_label(other))
+                        }
+                        " "
+                    }
+                }
+            }
+            "\n"
+        }
+    }
+
+    /// The review actions open to this role in this state (revise has its own form).
+    fn actions(&self) -> Markup {
+        let state = self.article.state;
+        let actions: Vec<Action> = allowed_actions(state, self.user.role)
+            .into_iter()
+            .filter(|a| *a != Action::Revise)
+            .collect();
+        html! {
+            section aria-labelledby="actions-h" {
+                h2 id="actions-h" { "Review actions" }
+                @if actions.is_empty() {
+                    p.meta {
+                        "No review action is open to a " (self.user.role)
+                        " on an article that is " (state.label().to_lowercase()) "."
+                    }
+                }
+                @for a in &actions {
+                    @let label = match a {
+                        Action::Claim => "Claim for review",
+                        Action::Approve => "Approve this version",
+                        Action::RequestChanges => "Request changes",
+                        Action::Withdraw => "Withdraw",
+                        Action::Reopen => "Reopen",
+                        Action::Revise => continue,
+                    };
+                    form method="post" action={ "/review/" (self.id) "/action" } class="action" {
+                        (csrf(self.token))
+                        input type="hidden" name="version" value=(self.version);
+                        @if *a == Action::RequestChanges {
+                            label for="changes-comment" { "What needs to change" }
+                            textarea id="changes-comment" name="comment" rows="3" required {}
+                        }
+                        p {
+                            button type="submit" name="action" value=(a.code())
+                                class=[(*a == Action::Approve).then_some("primary")] { (label) }
+                        }
+                    }
+                }
+            }
+            "\n"
+        }
+    }
+
+    /// Each statement with its key, citations and mark, the mark buttons for reviewers and the
+    /// edit fields for editors.
+    fn statements(&self, answer: &Answer, marks: &HashMap<&str, Mark>) -> Markup {
+        let role = self.user.role;
+        let can_mark = role == Role::Reviewer || role == Role::Admin;
+        let can_revise = allowed_actions(self.article.state, role).contains(&Action::Revise);
+        html! {
+            section aria-labelledby="statements-h" {
+                h2 id="statements-h" { "Statements" }
+                @if can_revise {
+                    form method="post" action={ "/review/" (self.id) "/revise" } id="revise" {
+                        (csrf(self.token))
+                        input type="hidden" name="version" value=(self.version);
+                        input type="hidden" name="audience" value=(answer.audience.label());
+                    }
+                }
+                @for (key, s) in answer.keyed_statements() {
+                    (self.statement(key, s, marks.get(key.to_string().as_str()).copied(), can_mark, can_revise))
+                }
+                @if can_revise {
+                    label for="revise-note" { "Note for this revision" }
+                    input form="revise" type="text" id="revise-note" name="note";
+                    p { button form="revise" type="submit" class="primary" { "Save revision" } }
+                    p.meta {
+                        "A statement whose text you change is marked editor-written; every \
+                         statement must still cite at least one passage of the reference list. \
+                         Clearing a statement's text removes it."
+                    }
+                }
+            }
+        }
+    }
+
+    fn statement(
+        &self,
+        key: StatementKey,
+        s: &evident_core::Statement,
+        mark: Option<Mark>,
+        can_mark: bool,
+        can_revise: bool,
+    ) -> Markup {
+        html! {
+            div.stmt id={ "st-" (key) } data-key=(key) {
+                p {
+                    span.state { (key) } " " (clean(&s.text))
+                    @if s.editor_written { span.editor-written { "editor-written" } }
+                    " "
+                    sup {
+                        "["
+                        @for (i, n) in s.citations.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href={ "#p-" (n) } { (n) }
+                        }
+                        "]"
+                    }
+                    " "
+                    @match mark {
+                        Some(Mark::Confirmed) => {
+                            strong.mark data-mark="confirmed" { "✔ confirmed" }
+                        },
+                        Some(Mark::Flagged) => strong.mark data-mark="flagged" { "⚑ flagged" },
+                        None => {},
+                    }
+                }
+                @if can_mark {
+                    @for (m, label) in [("confirmed", "Confirm"), ("flagged", "Flag")] {
+                        form method="post" action={ "/review/" (self.id) "/mark" } {
+                            (csrf(self.token))
+                            input type="hidden" name="version" value=(self.version);
+                            input type="hidden" name="statement" value=(key);
+                            button type="submit" name="mark" value=(m)
+                                aria-label={ (label) " statement " (key) } { (label) }
+                        }
+                        " "
+                    }
+                }
+                @if can_revise {
+                    details {
+                        summary { "Edit" }
+                        label for={ "text-" (key) } { "Text of " (key) }
+                        textarea form="revise" id={ "text-" (key) } name={ "text." (key) } rows="3" {
+                            (s.text)
+                        }
+                        label for={ "cites-" (key) } { "Citation numbers of " (key) }
+                        input form="revise" type="text" id={ "cites-" (key) } name={ "cites." (key) }
+                            value=(s.citations.iter().map(u32::to_string).collect::<Vec<_>>().join(", "));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference list, each passage quoted whole.
+    fn passages(&self, answer: &Answer) -> Markup {
+        html! {
+            section aria-labelledby="passages-h" {
+                h2 id="passages-h" { "Cited passages" }
+                ol {
+                    @for c in &answer.citations {
+                        li id={ "p-" (c.number) } value=(c.number) {
+                            span.kind { (clean(&c.kind_label)) } " "
+                            cite { (clean(&c.title)) }
+                            @if !c.trail.is_empty() {
+                                " " span.meta { (clean(&c.trail.join(" › "))) }
+                            }
+                            blockquote {
+                                @for (i, line) in c.passage.trim().lines().enumerate() {
+                                    @if i > 0 { br; }
+                                    (clean(line))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The comments so far and the form for a new one.
+    fn comments(&self, comments: &[Comment]) -> Markup {
+        html! {
+            section aria-labelledby="comments-h" {
+                h2 id="comments-h" { "Comments" }
+                @if comments.is_empty() {
+                    p.meta { "No comments yet." }
+                } @else {
+                    ul.cards {
+                        @for c in comments {
+                            li {
+                                strong { (c.by) } " on version " (c.version)
+                                @if let Some(t) = &c.target { " (" (t) ")" }
+                                " · " (date_time(c.at))
+                                br;
+                                (c.body)
+                            }
+                        }
+                    }
+                }
+                form method="post" action={ "/review/" (self.id) "/comment" } {
+                    (csrf(self.token))
+                    input type="hidden" name="version" value=(self.version);
+                    label for="comment-target" {
+                        "On (optional: a statement key such as lead.0 or s1.2)"
+                    }
+                    input type="text" id="comment-target" name="target";
+                    label for="comment-body" { "Comment" }
+                    textarea id="comment-body" name="body" rows="3" required {}
+                    p { button type="submit" { "Add comment" } }
+                }
+            }
+        }
+    }
+
+    /// For editors: merge this article into another one.
+    fn merge(&self) -> Markup {
+        html! {
+            section aria-labelledby="merge-h" {
+                h2 id="merge-h" { "Merge into another article" }
+                form method="post" action={ "/review/" (self.id) "/merge" } {
+                    (csrf(self.token))
+                    label for="merge-into" { "Slug or id of the article to keep" }
+                    input type="text" id="merge-into" name="into" required;
+                    p { button type="submit" { "Merge this duplicate" } }
+                }
+            }
+        }
+    }
+}
