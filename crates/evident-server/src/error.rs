@@ -50,6 +50,9 @@ pub enum AppError {
     Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The request took longer than the server's limit to start its response.
+    #[error("the server took longer than {after_secs} s to answer; try again later")]
+    Timeout { after_secs: u64 },
     /// Internal failure: logged with its cause, sent as a generic message.
     #[error("{context}")]
     Internal {
@@ -106,6 +109,7 @@ impl AppError {
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed", msg),
             AppError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", msg),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", msg),
+            AppError::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout", msg),
             AppError::Internal { .. } => internal(),
         }
     }

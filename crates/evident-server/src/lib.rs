@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -44,7 +44,6 @@ use evident_store::{Store, User};
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, AppError, ErrorBody, PageError};
@@ -217,6 +216,29 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// Answers `503 timeout` (our JSON body on `/api/`, an error page elsewhere) when a handler has
+/// not started its response within `limit`; a streamed page that has started is not cut.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let err = AppError::Timeout {
+                after_secs: limit.as_secs(),
+            };
+            if api {
+                err.into_json()
+            } else {
+                err.into_page()
+            }
+        }
+    }
+}
+
 async fn fallback(req: Request) -> Response {
     let path = req.uri().path().to_string();
     let err = AppError::NotFound(format!("no page or endpoint at {path}"));
@@ -282,10 +304,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::csrf_cookie,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
+        .layer(axum::middleware::from_fn_with_state(timeout, time_limit))
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(WholeBodies)))
         .with_state(state);
     // Layers wrap what is above them: the id is set first, so the span and the response see it.
@@ -363,13 +382,46 @@ pub async fn serve(config: AppConfig, library: Arc<Library>, store: Store) -> st
 mod tests {
     use super::*;
     use axum::body::Body;
-    use axum::http::Request;
+    use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
 
     fn app(dir: &std::path::Path) -> Router {
         let library = Arc::new(Library::open(&dir.join("index")).unwrap());
         let store = Store::open_sqlite(&dir.join("evident.db")).unwrap();
         router(AppState::new(AppConfig::default(), library, store))
+    }
+
+    #[tokio::test]
+    async fn a_slow_handler_gets_the_timeout_error_body() {
+        let slow = Router::new()
+            .route(
+                "/api/v1/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "on time" }))
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(50),
+                time_limit,
+            ));
+        let resp = slow
+            .clone()
+            .oneshot(Request::get("/api/v1/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "timeout", "{json}");
+        let resp = slow
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
     }
 
     #[tokio::test]

@@ -164,16 +164,28 @@ pub(crate) fn init_logging(format: LogFormat, filter: Option<&str>) -> Result<()
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).map_err(|e| {
         anyhow::anyhow!("invalid log filter {directives:?} ({e}); use a level (error, warn, info, debug, trace) or directives such as evident_server=debug")
     })?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let installed = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
+    // A plain level ("info", the default) is a static filter: checked once per call site, not per
+    // span enter and exit, which a streamed page does for every chunk it writes.
+    let level = directives
+        .trim()
+        .parse::<tracing_subscriber::filter::LevelFilter>()
+        .ok();
+    macro_rules! install {
+        ($builder:expr) => {
+            match format {
+                LogFormat::Text => $builder.try_init(),
+                LogFormat::Json => $builder
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .try_init(),
+            }
+        };
+    }
+    let fmt = || tracing_subscriber::fmt().with_writer(std::io::stderr);
+    let installed = match level {
+        Some(level) => install!(fmt().with_max_level(level)),
+        None => install!(fmt().with_env_filter(filter)),
     };
     installed.map_err(|e| anyhow::anyhow!("cannot start logging: {e}"))
 }

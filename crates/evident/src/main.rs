@@ -137,12 +137,6 @@ struct SearchArgs {
 }
 
 fn main() {
-    // Die quietly on a closed pipe (`evident ask … | head`) instead of panicking on print.
-    // SAFETY: resetting a signal disposition to its default before any thread starts.
-    #[cfg(unix)]
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     // candle's element-wise thread pool competes with the embedder's own one-batch-per-core
     // threads; with it off, embedding runs about 30% faster on two cores.
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
@@ -150,6 +144,17 @@ fn main() {
     }
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Commands that print die quietly on a closed pipe (`evident ask … | head`) instead of
+    // panicking on print. Not the server: there a client that hangs up mid-page would kill the
+    // process, so a write to a closed socket must stay an error it handles (SIGPIPE ignored,
+    // as Rust starts every program).
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Serve(_)) {
+        // SAFETY: resetting a signal disposition to its default before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let configured = config::apply_file(&mut cli, &matches).and_then(|()| {
         config::init_logging(cli.log_format.unwrap_or_default(), cli.log_level.as_deref())
     });

@@ -37,6 +37,8 @@ pub struct ServeArgs {
 }
 
 pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
+    // The warning-sign table is data: check it before the first question, not at it.
+    evident_answer::safety::init();
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create the data folder {}", data.display()))?;
     let lib = crate::demo::open_with_starter(

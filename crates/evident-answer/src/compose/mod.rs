@@ -144,6 +144,7 @@ impl<'a> Composer<'a> {
     }
 
     pub fn with_options(lib: &'a Library, opts: ComposeOptions) -> Composer<'a> {
+        safety::init();
         Composer {
             lib,
             opts,

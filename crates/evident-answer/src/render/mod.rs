@@ -42,18 +42,24 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// [`escape`], appending to `out`.
+/// [`escape`], appending to `out`. Runs between the five special characters (all ASCII, so
+/// never inside a multi-byte character) are copied whole: pages quote long passages.
 pub fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        out.push_str(entity);
+        from = i + 1;
     }
+    out.push_str(&s[from..]);
 }
 
 /// A value spliced into a [`maud`] template as one line of text: folded by [`clean`] and escaped
@@ -97,20 +103,59 @@ pub fn url_encode(s: &str) -> String {
 /// (Unlike `evident_core::model::collapse_ws`, control characters such as terminal escapes
 /// count as spaces here.)
 pub fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for c in s.chars() {
-        if c.is_whitespace() || c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-            pending_space = true;
-        } else {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+    // Text is copied in runs: a run goes on through single ASCII spaces between words and ends
+    // only where something must change (a longer gap, a newline, a control character), so a
+    // long passage is a few `push_str`s rather than a push per character.
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    let mut out = String::with_capacity(n);
+    let mut i = skip_gaps(s, 0);
+    let mut start = i;
+    while i < n {
+        let b = bytes[i];
+        if b > b' ' && b < 0x7f {
+            i += 1;
+            continue;
+        }
+        match gap_len(s, i) {
+            0 => i += s[i..].chars().next().map_or(1, char::len_utf8),
+            _ if b == b' ' && i + 1 < n && gap_len(s, i + 1) == 0 => i += 1,
+            _ => {
+                out.push_str(&s[start..i]);
+                i = skip_gaps(s, i);
+                if i < n {
+                    out.push(' ');
+                }
+                start = i;
             }
-            pending_space = false;
-            out.push(c);
         }
     }
+    out.push_str(&s[start..]);
     out
+}
+
+/// The byte length of the character at `i` when [`clean`] folds it into a space (whitespace,
+/// U+2028 and U+2029 included, or a control character), else 0. `i` is a character boundary.
+fn gap_len(s: &str, i: usize) -> usize {
+    let b = s.as_bytes()[i];
+    if b < 0x80 {
+        return (b <= b' ' || b == 0x7f) as usize;
+    }
+    match s[i..].chars().next() {
+        Some(c) if c.is_whitespace() || c.is_control() => c.len_utf8(),
+        _ => 0,
+    }
+}
+
+/// The first position at or after `i` that is not a gap.
+fn skip_gaps(s: &str, mut i: usize) -> usize {
+    while i < s.len() {
+        match gap_len(s, i) {
+            0 => break,
+            g => i += g,
+        }
+    }
+    i
 }
 
 /// "Title. Publisher, 2020. Guideline." plus " https://…" when `with_url` and the URL is http(s).

@@ -562,3 +562,37 @@ fn clean_folds_whitespace_and_control_characters() {
     assert_eq!(clean("  a \t\n b\u{1b}[0m c\u{2028}d  "), "a b [0m c d");
     assert_eq!(clean("\u{0}\u{7f}"), "");
 }
+
+/// The plain definitions the fast `clean`, `escape` and `Clean` must agree with.
+fn clean_reference(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn escape_reference(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn clean_and_escape_match_their_definitions(
+        s in "([ \t\r\n\u{0}\u{1b}\u{7f}\u{85}\u{a0}\u{2028}\u{2029}\u{3000}&<>\"'a-zé€🙂]|[^\u{0}]){0,40}"
+    ) {
+        prop_assert_eq!(clean(&s), clean_reference(&s));
+        prop_assert_eq!(escape(&s), escape_reference(&s));
+        let mut spliced = String::new();
+        maud::Render::render_to(&super::Clean(&s), &mut spliced);
+        prop_assert_eq!(spliced, escape_reference(&clean_reference(&s)));
+    }
+}

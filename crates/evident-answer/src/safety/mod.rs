@@ -27,6 +27,13 @@ use rules::Rule;
 /// Questions are read up to this many words.
 const MAX_WORDS: usize = 4000;
 
+/// Loads and checks the warning-sign table (`data/warning-signs.yaml`) now rather than at the
+/// first question; a composer does this when it is made, so a broken table stops the program at
+/// start with a message naming the rule.
+pub fn init() {
+    rules::builtin();
+}
+
 /// Emergency warning signs that `question` describes, as labels ("chest pain or pressure",
 /// "face drooping", …), in rule order without repeats. Empty when the question asks about a
 /// condition in general rather than describing someone's situation.

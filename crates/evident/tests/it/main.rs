@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod serve;
 mod shared;
 mod store;
 

@@ -1,0 +1,97 @@
+//! `evident serve` as a process: clients that hang up mid-page must not take the server down.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends one raw HTTP/1.1 request and reads the whole response.
+fn request(addr: &str, head: &str, body: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        "{head}\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn a_client_that_hangs_up_mid_page_does_not_stop_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_evident"))
+            .arg("--data")
+            .arg(tmp.path().join("data"))
+            .args(["serve", "--addr", &addr, "--ask-rate", "0"])
+            .env_remove("EVIDENT_DATA")
+            .env_remove("EVIDENT_DATABASE_URL")
+            .env("EVIDENT_MODEL_DIR", "/nonexistent/evident-test-model")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Indexing the starter library comes first.
+    let started = Instant::now();
+    while request(&addr, "GET /about HTTP/1.1", "").is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let asked = request(
+        &addr,
+        "POST /api/v1/ask HTTP/1.1\r\nContent-Type: application/json",
+        r#"{"question":"What is the treatment for gout?"}"#,
+    )
+    .unwrap();
+    let slug = asked
+        .split("\"slug\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no slug in {asked}"))
+        .to_string();
+
+    // Clients that ask for pages and hang up at once, or after the first bytes: the kernel
+    // answers the server's next write with a reset, and the one after with EPIPE (SIGPIPE).
+    for i in 0..60 {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        for _ in 0..3 {
+            write!(s, "GET /a/{slug} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        }
+        if i % 2 == 1 {
+            let mut first = [0u8; 64];
+            let _ = s.read(&mut first);
+        }
+        drop(s);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server exited: {:?}",
+        server.0.try_wait()
+    );
+    let page = request(&addr, &format!("GET /a/{slug} HTTP/1.1"), "").unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+}
