@@ -18,10 +18,19 @@ use crate::forms::CsrfForm;
 use crate::security::{set_cookie, CsrfToken, SESSION_COOKIE};
 use crate::{blocking, AppState, ClientIp, PageUser};
 
-/// A local path to return to after signing in (never another site).
+/// A local path to return to after signing in (never another site): it starts with exactly one
+/// `/` and holds no backslash, whitespace or control character. Browsers drop tabs and newlines
+/// from a `Location`, so `/\t/evil.example` would become `//evil.example`; and a newline is not
+/// a valid header value at all.
 fn local_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_string)
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n
+                .chars()
+                .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    })
+    .map(str::to_string)
 }
 
 fn login_body(token: &str, next: Option<&str>, error: Option<&str>) -> Markup {
@@ -169,5 +178,18 @@ mod tests {
         assert_eq!(local_next(Some("//evil.example")), None);
         assert_eq!(local_next(Some("https://evil.example")), None);
         assert_eq!(local_next(Some("/\\evil.example")), None);
+        for hostile in [
+            "/\t/evil.example",
+            "/\n",
+            "/\r\n/x",
+            "/ /evil.example",
+            "/\u{0}/x",
+        ] {
+            assert_eq!(local_next(Some(hostile)), None, "{hostile:?}");
+        }
+        assert_eq!(
+            local_next(Some("/a/x?audience=patient")),
+            Some("/a/x?audience=patient".into())
+        );
     }
 }

@@ -296,3 +296,51 @@ fn review_forms_are_parsed_then_checked_for_the_token() {
     let state = app.store.article(a.id).unwrap().unwrap().state;
     assert_eq!(state, ReviewState::UnderReview);
 }
+
+#[test]
+fn sign_in_never_redirects_off_site_whatever_next_holds() {
+    let app = spawn_app();
+    app.store
+        .create_user(None, "rita", "Rita", PASSWORD, Role::Reviewer)
+        .unwrap();
+    // Encoded tab, newline, space, backslash and double slash: each falls back to the queue.
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%0A",
+        "%2F%0D%0ALocation%3A%20%2F%2Fevil.example",
+        "%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2F%20%2Fevil.example",
+    ] {
+        let mut c = Client::new();
+        c.get(&app.url("/login"));
+        let csrf = c.csrf();
+        let body = format!(
+            "username=rita&password={}&csrf={csrf}&next={next}",
+            crate::support::enc(PASSWORD)
+        );
+        let r = c.post_raw(
+            &app.url("/login"),
+            "application/x-www-form-urlencoded",
+            &body,
+            &[],
+        );
+        assert_eq!(r.status, 303, "next={next}: {}", r.body);
+        assert_eq!(r.header("location"), Some("/review"), "next={next}");
+    }
+    // A local path is kept.
+    let mut c = Client::new();
+    c.get(&app.url("/login"));
+    let csrf = c.csrf();
+    let body = format!(
+        "username=rita&password={}&csrf={csrf}&next=%2Freview%3Fstate%3Dsubmitted",
+        crate::support::enc(PASSWORD)
+    );
+    let r = c.post_raw(
+        &app.url("/login"),
+        "application/x-www-form-urlencoded",
+        &body,
+        &[],
+    );
+    assert_eq!(r.header("location"), Some("/review?state=submitted"));
+}
