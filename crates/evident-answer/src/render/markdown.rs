@@ -8,7 +8,7 @@ use evident_core::text::truncate_words;
 use evident_core::{Answer, Statement};
 
 use super::{
-    clean, glosses, markers, nonempty, reference_line, NEAREST_HEADING, QUESTIONS_HEADING,
+    clean, glosses, nonempty, push_markers, reference_line, NEAREST_HEADING, QUESTIONS_HEADING,
 };
 
 /// How much of a passage the Markdown rendering quotes.
@@ -87,13 +87,7 @@ fn md_statement(s: &Statement, bold: bool) -> String {
     } else {
         text
     };
-    let markers = markers(&s.citations);
-    if !markers.is_empty() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&markers);
-    }
+    push_markers(&mut out, &s.citations);
     if let Some(g) = glosses(s) {
         let _ = write!(out, " _({})_", md_inline(&g));
     }

@@ -215,6 +215,17 @@ fn markers(citations: &[u32]) -> String {
     citations.iter().map(|n| format!("[{n}]")).collect()
 }
 
+/// Appends the `[n]` markers of `citations` to a statement's text, after a space.
+fn push_markers(out: &mut String, citations: &[u32]) {
+    let markers = markers(citations);
+    if !markers.is_empty() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&markers);
+    }
+}
+
 /// "term: plain; term: plain", or None without glosses.
 fn glosses(s: &Statement) -> Option<String> {
     let parts: Vec<String> = s

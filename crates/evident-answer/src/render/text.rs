@@ -8,7 +8,8 @@ use evident_core::text::truncate_words;
 use evident_core::{Answer, Statement};
 
 use super::{
-    clean, glosses, markers, nonempty, reference_line, safe_url, NEAREST_HEADING, QUESTIONS_HEADING,
+    clean, glosses, nonempty, push_markers, reference_line, safe_url, NEAREST_HEADING,
+    QUESTIONS_HEADING,
 };
 
 /// Wrap width of the text rendering.
@@ -115,13 +116,7 @@ fn heading(out: &mut String, h: &str) {
 /// "text [1][2] (term: plain)".
 fn text_statement(s: &Statement) -> String {
     let mut out = clean(&s.text);
-    let markers = markers(&s.citations);
-    if !markers.is_empty() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&markers);
-    }
+    push_markers(&mut out, &s.citations);
     if let Some(g) = glosses(s) {
         let _ = write!(out, " ({g})");
     }
