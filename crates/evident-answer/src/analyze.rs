@@ -339,6 +339,7 @@ fn focus_of(ws: &[Word], lexicon: &Lexicon) -> Option<String> {
         let w = &ws[i].lower;
         !excluded[i]
             && !is_stopword(w)
+            && !crate::concepts::is_not_topic(w)
             && !GENERIC.contains(&w.as_str())
             && !w.chars().all(|c| c.is_ascii_digit())
             && w.chars().count() > 1
@@ -379,6 +380,15 @@ pub fn is_question_word(word: &str) -> bool {
         .map(|(_, c)| *c)
         .chain(QUALIFIER_CUES.iter().map(|(_, c)| *c))
         .any(|cues| cues.iter().any(|cue| cue_matches(cue, &ws, 0) == Some(1)))
+}
+
+/// Whether `word` (lowercase) names a population qualifier ("kidney", "pregnancy"): such words
+/// can also be part of a name ("kidney disease").
+pub fn is_qualifier_word(word: &str) -> bool {
+    let ws = words(word);
+    QUALIFIER_CUES
+        .iter()
+        .any(|(_, cues)| cues.iter().any(|cue| cue_matches(cue, &ws, 0) == Some(1)))
 }
 
 /// Whether a question reads as a follow-up that leans on its parent: short, or starting with

@@ -24,6 +24,7 @@
 
 pub mod analyze;
 pub mod compose;
+pub mod concepts;
 pub mod error;
 pub mod glossary;
 pub mod readability;

@@ -43,8 +43,8 @@ pub mod vectors;
 pub use error::{Error, Result};
 pub use lexicon::Lexicon;
 pub use library::{
-    fuse, kind_prior, AddOutcome, Fusion, Hit, Library, LibraryWriter, SearchMode, SearchOptions,
-    SourceBrief, SourceRecord,
+    fuse, kind_prior, AddOutcome, Fusion, Hit, Library, LibraryWriter, PhraseCounts, SearchMode,
+    SearchOptions, SourceBrief, SourceRecord,
 };
 pub use query::QueryWeights;
 pub use vectors::{QueryEncoder, VectorStore};

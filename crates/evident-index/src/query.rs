@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::tokenizer::TextAnalyzer;
+pub use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
 
 use evident_core::text::words;

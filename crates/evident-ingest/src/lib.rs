@@ -17,6 +17,7 @@
 //! ```
 
 pub mod chunk;
+mod clean;
 pub mod error;
 pub mod html;
 pub mod readers;

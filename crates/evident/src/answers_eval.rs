@@ -1,7 +1,12 @@
 //! `evident eval answers`: answer quality on the K-QA dev set and the clinician dev set.
+//!
+//! The clinician dev figures are the shared scorers' (`shared/tools/score_*.py`), computed in
+//! process by [`scores`] exactly as the scripts define them, overall and per category.
+
+pub mod scores;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -11,10 +16,89 @@ use evident_index::eval::percentile;
 use evident_index::Library;
 use serde_json::Value;
 
+/// Which library an evaluation answers from.
 #[derive(Args)]
-pub struct AnswersArgs {
+pub struct LibraryArgs {
     /// Sources to load into a scratch index. Default: the four shared corpora.
     pub paths: Vec<PathBuf>,
+    /// Answer from the library already in the data folder (as `library add` built it, with
+    /// hybrid search when the embedding model is installed) instead of a scratch index.
+    #[arg(long, conflicts_with = "paths")]
+    pub indexed: bool,
+}
+
+/// The library to evaluate: the data folder's (`--indexed`), or the paths (default: the four
+/// shared corpora) ingested into a scratch index, BM25 only, removed when this is dropped.
+pub struct EvalLibrary {
+    // Declared before the scratch folder, so the index closes before its folder is removed.
+    pub lib: Library,
+    _scratch: Option<Scratch>,
+}
+
+/// A scratch folder, removed on drop (also when the evaluation fails).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl EvalLibrary {
+    pub fn open(data: &Path, args: &LibraryArgs, label: &str) -> Result<EvalLibrary> {
+        if args.indexed {
+            let lib = crate::models::open_with_encoder(data)?;
+            let (sources, passages) = lib.counts()?;
+            if sources == 0 {
+                anyhow::bail!(
+                    "the library in {} is empty: add sources with `evident library add`, or leave out --indexed to ingest the shared corpora",
+                    data.display()
+                );
+            }
+            println!(
+                "Library: {sources} sources, {passages} passages (the data folder {}, {} search)",
+                data.display(),
+                format!("{:?}", lib.effective_mode(evident_index::SearchMode::Auto)).to_lowercase()
+            );
+            return Ok(EvalLibrary {
+                lib,
+                _scratch: None,
+            });
+        }
+        let scratch =
+            std::env::temp_dir().join(format!("evident-eval-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let scratch = Scratch(scratch);
+        let lib = Library::open(&scratch.0)?;
+        let paths = if args.paths.is_empty() {
+            crate::bench::shared_corpus_paths()?
+        } else {
+            args.paths.clone()
+        };
+        let add = crate::ingest::AddArgs {
+            paths,
+            max_file_mb: 32,
+            heap_mb: 256,
+            quiet: true,
+        };
+        let report = crate::ingest::add_to(&lib, &add, None)?;
+        println!(
+            "Library: {} sources, {} passages (ingested in {:.1} s)",
+            report.sources(),
+            report.passages,
+            report.elapsed.as_secs_f64()
+        );
+        Ok(EvalLibrary {
+            lib,
+            _scratch: Some(scratch),
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct AnswersArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
     /// Clinician dev set (JSON Lines with question, audience, in_library, must_have).
     #[arg(
         long,
@@ -24,9 +108,12 @@ pub struct AnswersArgs {
     /// K-QA dev set (JSON Lines with Question and Must_have).
     #[arg(long, default_value = "../shared/data/eval/kqa/dev.jsonl")]
     pub kqa: PathBuf,
-    /// Write each clinical answer as <id>.md and <id>.json here, for score_clinical.py.
+    /// Write each clinical answer as <id>.md and <id>.json here, for the shared scorers.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write every figure (overall and per category, K-QA, latency) to this JSON file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
     /// Print the Markdown of one treatment, one screening and one patient answer.
     #[arg(long)]
     pub examples: bool,
@@ -43,29 +130,6 @@ pub struct AnswersArgs {
     /// Composer tuning: abstain below this best-sentence support.
     #[arg(long)]
     pub min_support: Option<f32>,
-}
-
-/// The answer body as score_clinical.py reads it: Markdown before the references heading,
-/// lowercased, whitespace folded.
-fn body(markdown: &str) -> String {
-    let cut = markdown
-        .lines()
-        .scan(0usize, |pos, line| {
-            let start = *pos;
-            *pos += line.len() + 1;
-            Some((start, line))
-        })
-        .find(|(_, line)| {
-            let l = line
-                .trim_start()
-                .trim_start_matches('#')
-                .trim_start_matches("**")
-                .trim()
-                .to_lowercase();
-            l.starts_with("references") || l.starts_with("sources")
-        })
-        .map_or(markdown.len(), |(start, _)| start);
-    evident_core::text::normalize_for_match(&markdown[..cut])
 }
 
 /// Content "concepts" of a text: stems, with single-word lexicon synonyms merged into their
@@ -87,28 +151,10 @@ fn concepts(lib: &Library, text: &str) -> HashSet<String> {
     out
 }
 
-pub fn run(args: &AnswersArgs) -> Result<()> {
-    let scratch = std::env::temp_dir().join(format!("evident-eval-answers-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    let lib = Library::open(&scratch)?;
-    let paths = if args.paths.is_empty() {
-        crate::bench::shared_corpus_paths()?
-    } else {
-        args.paths.clone()
-    };
-    let add = crate::ingest::AddArgs {
-        paths,
-        max_file_mb: 32,
-        heap_mb: 256,
-        quiet: true,
-    };
-    let report = crate::ingest::add_to(&lib, &add, None)?;
-    println!(
-        "Library: {} sources, {} passages (ingested in {:.1} s)",
-        report.sources(),
-        report.passages,
-        report.elapsed.as_secs_f64()
-    );
+pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
+    let library = EvalLibrary::open(data, &args.library, "answers")?;
+    let lib = &library.lib;
+    let mut report = serde_json::Map::new();
     let mut opts = evident_answer::ComposeOptions::default();
     if let Some(p) = args.pool {
         opts.pool = p;
@@ -119,7 +165,7 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
     if let Some(m) = args.min_support {
         opts.min_support = m;
     }
-    let composer = Composer::with_options(&lib, opts);
+    let composer = Composer::with_options(lib, opts);
     let mut latencies = Vec::new();
     let mut grades = Vec::new();
     let mut lengths = Vec::new();
@@ -146,7 +192,7 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
         Ok(a)
     };
 
-    // Clinician dev set, scored by the rules of shared/tools/score_clinical.py.
+    // Clinician dev set, scored by the rules of the shared scorers (`scores`).
     let mut examples: Vec<(&str, String)> = Vec::new();
     if args.clinical.exists() {
         let qs = crate::eval::read_jsonl(&args.clinical)?;
@@ -154,7 +200,7 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
             std::fs::create_dir_all(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
         }
-        let (mut hit, mut all, mut abst_ok, mut abst_all, mut false_abst) = (0, 0, 0, 0, 0);
+        let mut files = Vec::with_capacity(qs.len());
         for q in &qs {
             let id = q["id"].as_str().unwrap_or("q");
             let audience = match q["audience"].as_str() {
@@ -164,29 +210,16 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
             let a = ask(q["question"].as_str().unwrap_or(""), audience)?;
             let md = render::markdown(&a);
             if let Some(out) = &args.out {
-                std::fs::write(out.join(format!("{id}.md")), &md)?;
-                std::fs::write(
-                    out.join(format!("{id}.json")),
-                    serde_json::to_string_pretty(&a)?,
-                )?;
-            }
-            let b = body(&md);
-            if q["in_library"].as_bool().unwrap_or(true) {
-                false_abst += a.abstained as usize;
-                for f in q["must_have"].as_array().into_iter().flatten() {
-                    all += 1;
-                    let any = f["any_of"].as_array().into_iter().flatten();
-                    if any
-                        .filter_map(Value::as_str)
-                        .any(|s| b.contains(&s.to_lowercase()))
-                    {
-                        hit += 1;
-                    }
+                for (ext, text) in [
+                    ("md", md.clone()),
+                    ("json", serde_json::to_string_pretty(&a)?),
+                ] {
+                    let path = out.join(format!("{id}.{ext}"));
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                 }
-            } else {
-                abst_all += 1;
-                abst_ok += a.abstained as usize;
             }
+            files.push(scores::AnswerFiles::of(&a, &md));
             let kind = q["type"].as_str().unwrap_or("");
             let slot = match (kind, audience) {
                 (_, Audience::Patient) => "patient",
@@ -198,10 +231,36 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
                 examples.push((slot, md));
             }
         }
+        let all = scores::score(&qs, &files);
+        let by_category = scores::by_category(&qs, &files);
+        let c = &all.clinical;
         println!(
-            "Clinician dev ({}): coverage {:.3} ({hit}/{all} must-have facts in the answer body), out-of-library abstained {abst_ok}/{abst_all}, in-library abstained {false_abst}",
+            "Clinician dev ({}): coverage {:.3} ({}/{} must-have facts in the answer body), out-of-library abstained {}/{}, in-library abstained {}",
             args.clinical.display(),
-            hit as f64 / all.max(1) as f64
+            c.coverage(),
+            c.covered,
+            c.facts,
+            c.abstain_ok,
+            c.out_of_library,
+            c.false_abstain
+        );
+        print_scorer_lines(&all);
+        print_table(&all, &by_category);
+        let categories: Vec<Value> = by_category
+            .iter()
+            .map(|(name, f)| {
+                let mut v = f.to_json();
+                v["category"] = Value::from(name.as_str());
+                v
+            })
+            .collect();
+        report.insert(
+            "clinical_dev".into(),
+            serde_json::json!({
+                "questions": args.clinical.display().to_string(),
+                "overall": all.to_json(),
+                "by_category": categories,
+            }),
         );
     } else {
         println!(
@@ -220,7 +279,7 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
             let stmts: Vec<HashSet<String>> = if a.abstained {
                 Vec::new()
             } else {
-                a.statements().map(|s| concepts(&lib, &s.text)).collect()
+                a.statements().map(|s| concepts(lib, &s.text)).collect()
             };
             for m in q["Must_have"]
                 .as_array()
@@ -228,7 +287,7 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
                 .flatten()
                 .filter_map(Value::as_str)
             {
-                let want = concepts(&lib, m);
+                let want = concepts(lib, m);
                 if want.is_empty() {
                     continue;
                 }
@@ -249,6 +308,18 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
             args.kqa_threshold * 100.0,
             qs.len(),
             100.0 * abstained as f64 / qs.len().max(1) as f64
+        );
+        report.insert(
+            "kqa".into(),
+            serde_json::json!({
+                "questions": args.kqa.display().to_string(),
+                "coverage": covered as f64 / total.max(1) as f64,
+                "covered": covered,
+                "must_have": total,
+                "threshold": args.kqa_threshold,
+                "abstained": abstained,
+                "answers": qs.len(),
+            }),
         );
     } else {
         println!("skipping K-QA: {} not found", args.kqa.display());
@@ -286,10 +357,88 @@ pub fn run(args: &AnswersArgs) -> Result<()> {
             println!("\n----- example: {slot} -----\n{md}");
         }
     }
-    drop(lib);
-    let _ = std::fs::remove_dir_all(&scratch);
+    report.insert(
+        "latency_ms".into(),
+        serde_json::json!({
+            "p50": percentile(&latencies, 0.5),
+            "p95": percentile(&latencies, 0.95),
+            "p99": percentile(&latencies, 0.99),
+            "answers": latencies.len(),
+        }),
+    );
+    report.insert(
+        "statements_per_answer".into(),
+        serde_json::json!({
+            "p25": percentile(&lengths, 0.25),
+            "median": percentile(&lengths, 0.5),
+            "p75": percentile(&lengths, 0.75),
+        }),
+    );
+    if !grades.is_empty() {
+        report.insert(
+            "reading_grade".into(),
+            serde_json::json!({"median": percentile(&grades, 0.5)}),
+        );
+    }
+    report.insert("unverified".into(), unverified.into());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("Figures written to {}", path.display());
+    }
+    drop(library);
     if unverified > 0 {
         anyhow::bail!("{unverified} answers failed verification");
     }
     Ok(())
+}
+
+/// The three scripts' own lines, so a run reads like theirs.
+fn print_scorer_lines(f: &scores::Figures) {
+    println!("  score_clinical.py   {}", f.clinical.line());
+    println!("  score_precision.py  {}", f.precision.line());
+    println!("  score_article.py    {}", f.article.line());
+}
+
+/// One row per category (and one for all): the scorers' figures and ours, compactly.
+fn print_table(all: &scores::Figures, by_category: &[(String, scores::Figures)]) {
+    println!(
+        "{:<15} {:>3} {:>8} {:>7} {:>5} {:>7} {:>4} {:>5} {:>4} {:>6} {:>7} {:>6} {:>5} {:>6} {:>6} {:>6} {:>6}",
+        "category", "n", "coverage", "abstain", "false", "on_src", "off", "stmts", "srcs",
+        "lead", "lint", "pat_cl", "f/10", "named", "refs", "p50ms", "p99ms"
+    );
+    let row = |name: &str, f: &scores::Figures| {
+        let (c, p, a, e) = (&f.clinical, &f.precision, &f.article, &f.extra);
+        println!(
+            "{:<15} {:>3} {:>8.3} {:>7} {:>5} {:>7.3} {:>4} {:>5} {:>4} {:>6} {:>7} {:>6.3} {:>5.2} {:>6} {:>6} {:>6.1} {:>6.1}",
+            name,
+            f.questions,
+            c.coverage(),
+            format!("{}/{}", c.abstain_ok, c.out_of_library),
+            c.false_abstain,
+            p.share(),
+            p.offtopic.len(),
+            p.median_statements,
+            p.median_sources,
+            format!("{}/{}", a.lead_hit, a.lead_answers),
+            format!("{}/{}", a.lint, a.statements),
+            a.patient_in_clinician(),
+            a.facts_per_10_statements(),
+            format!("{}/{}", e.named_and_listed, e.abstained),
+            format!("{}/{}", e.refs_per_source, e.answered),
+            e.latency(0.5),
+            e.latency(0.99),
+        );
+    };
+    row("all", all);
+    for (name, f) in by_category {
+        row(name, f);
+    }
+    println!(
+        "  coverage, abstain (out-of-library abstained), false (in-library abstained): score_clinical.py; \
+         on_src, off (off-topic answers), stmts and srcs (medians): score_precision.py; \
+         lead, lint, pat_cl (clinician statements citing patient information), f/10 (facts per 10 statements): score_article.py; \
+         named: abstentions naming a topic word of the question and listing nearest topics; \
+         refs: answers with one reference per distinct source; p50ms/p99ms: composition time"
+    );
 }

@@ -8,6 +8,7 @@ mod bench;
 mod config;
 mod demo;
 mod eval;
+mod followups_eval;
 mod ingest;
 mod models;
 mod serve;
@@ -113,6 +114,8 @@ enum EvalCommand {
     Retrieval(eval::RetrievalArgs),
     /// Answer quality: coverage of must-have facts, abstentions, length, latency, reading grade.
     Answers(answers_eval::AnswersArgs),
+    /// Follow-up answers: do they stay on the parent's topic, name what is new, repeat less?
+    Followups(followups_eval::FollowupsArgs),
 }
 
 #[derive(Args)]
@@ -180,7 +183,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ask(args) => ask::run(&data, &args),
         Command::Demo(args) => demo::run(&data, &args),
         Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&data, &args),
-        Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&args),
+        Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&data, &args),
+        Command::Eval(EvalCommand::Followups(args)) => followups_eval::run(&data, &args),
         Command::Bench(args) => bench::run(&data, &args),
         Command::Serve(args) => serve::run(&data, db_url, &args),
         Command::Models(ModelsCommand::Fetch) => models::fetch(&data),

@@ -1,5 +1,6 @@
 //! Arranging chosen statements into an answer: the lead, the template's sections in order
-//! ("Other key points" last), citations numbered by first use in reading order, the title.
+//! ("Other key points" last), references numbered by first use in reading order (one per
+//! source, its quoted passages listed under it), the title.
 
 use std::collections::HashMap;
 
@@ -50,25 +51,16 @@ pub(crate) fn arrange(
     };
     sections.sort_by_key(|(h, _)| order(h));
 
-    // Citations numbered by first use, in reading order.
-    let mut numbers: HashMap<usize, u32> = HashMap::new();
-    let mut cite = |hit: usize, citations: &mut Vec<Citation>| -> u32 {
-        *numbers.entry(hit).or_insert_with(|| {
-            let n = citations.len() as u32 + 1;
-            citations.push(citation(n, &hits[hit]));
-            n
-        })
-    };
-    let mut citations = Vec::new();
+    let mut references = References::new(hits);
     for &k in lead {
-        let n = cite(candidates[k].hit, &mut citations);
+        let n = references.cite(candidates[k].hit);
         answer.lead.push(statement(&candidates[k].text, n));
     }
     for (heading, members) in sections {
         let statements = members
             .iter()
             .map(|&k| {
-                let n = cite(candidates[k].hit, &mut citations);
+                let n = references.cite(candidates[k].hit);
                 statement(&candidates[k].text, n)
             })
             .collect();
@@ -77,7 +69,7 @@ pub(crate) fn arrange(
             statements,
         });
     }
-    answer.citations = citations;
+    answer.citations = references.citations();
     if let Some(focus) = &analysis.focus {
         answer.title = format!("{}: {}", capitalise(analysis.kind.label()), focus);
         if analysis.kind == QuestionKind::General {
@@ -86,7 +78,52 @@ pub(crate) fn arrange(
     }
 }
 
-/// Citation `number` of a retrieved passage: the passage quoted whole, with its source.
+/// The reference list as statements are cited in reading order: one reference per source,
+/// numbered by first use, and under each the passages quoted from it, in order of first use.
+struct References<'h> {
+    hits: &'h [Hit],
+    /// Reference number of each source id.
+    numbers: HashMap<&'h str, u32>,
+    /// Per reference (number - 1): its quoted hits.
+    passages: Vec<Vec<usize>>,
+}
+
+impl<'h> References<'h> {
+    fn new(hits: &'h [Hit]) -> Self {
+        References {
+            hits,
+            numbers: HashMap::new(),
+            passages: Vec::new(),
+        }
+    }
+
+    /// The reference number of hit `hit`'s source, which now quotes that passage.
+    fn cite(&mut self, hit: usize) -> u32 {
+        let source = self.hits[hit].source.id.as_str();
+        let next = self.passages.len() as u32 + 1;
+        let n = *self.numbers.entry(source).or_insert(next);
+        if n == next {
+            self.passages.push(Vec::new());
+        }
+        let quoted = &mut self.passages[n as usize - 1];
+        if !quoted.contains(&hit) {
+            quoted.push(hit);
+        }
+        n
+    }
+
+    /// The citations: each reference's passages together, in reference order.
+    fn citations(self) -> Vec<Citation> {
+        let hits = self.hits;
+        self.passages
+            .iter()
+            .zip(1..)
+            .flat_map(|(quoted, n)| quoted.iter().map(move |&h| citation(n, &hits[h])))
+            .collect()
+    }
+}
+
+/// A passage of reference `number`: the retrieved passage quoted whole, with its source.
 fn citation(number: u32, h: &Hit) -> Citation {
     Citation {
         number,

@@ -13,6 +13,7 @@ use evident_core::{Audience, QuestionAnalysis};
 use evident_index::query::{self, is_stopword};
 use evident_index::{Hit, Library};
 
+use crate::concepts::{title_populations, Concept, TitlePopulation};
 use crate::error::Result;
 
 /// Weights of a sentence's score. Support (the IDF-weighted share of the question's terms a
@@ -67,6 +68,12 @@ pub struct SentenceWeights {
     /// prior should act once (on passages) or on sentences only belongs to the answer-fidelity
     /// issue, with the dev-set figures in hand.
     pub sentence_kind_prior: bool,
+    /// Passages on the topic from the audience's own kind of source (professional sources for
+    /// clinicians, patient information for patients) from which the other kind is left out.
+    pub own_kind_passages: usize,
+    /// Factor on the score of sentences from sources other than the main one (the best source
+    /// on the concept): an article reads from one source first, others add what it lacks.
+    pub other_source: f32,
 }
 
 impl Default for SentenceWeights {
@@ -87,6 +94,8 @@ impl Default for SentenceWeights {
             long_words: 60.0,
             long_penalty: 0.1,
             sentence_kind_prior: true,
+            own_kind_passages: 3,
+            other_source: 0.85,
         }
     }
 }
@@ -115,6 +124,112 @@ const NOISE_HEADINGS: &[&str] = &[
     "copyright statement",
 ];
 
+/// Words of page navigation and calls to action: a sentence holding one is about the page, not
+/// the topic.
+const NAVIGATION: &[&str] = &[
+    "click",
+    "watch the video",
+    "video",
+    "learn more",
+    "see also",
+    "call 1-800",
+    "visit our website",
+    "visit the website",
+    "this page",
+];
+
+/// First words of a sentence that stands on a previous one ("This treatment…", "These drugs…"):
+/// quoted alone it does not say what it is about.
+const LEANING_STARTS: &[&str] = &[
+    "this",
+    "these",
+    "those",
+    "such",
+    "they",
+    "their",
+    "both",
+    "either",
+    "neither",
+    "he",
+    "she",
+    "his",
+    "her",
+    "its",
+    "them",
+    "another",
+    "the latter",
+    "the former",
+    "however",
+    "otherwise",
+    "instead",
+    "in this",
+    "in these",
+    "in such",
+    "of these",
+    "of those",
+    "for these",
+    "for this",
+];
+
+/// Whether `text` starts with a word (or words) that lean on the sentence before.
+fn leans_on_previous(text: &str) -> bool {
+    let ws = words(text);
+    LEANING_STARTS.iter().any(|start| {
+        let parts: Vec<&str> = start.split(' ').collect();
+        ws.len() > parts.len() && parts.iter().zip(&ws).all(|(p, w)| w.lower == *p)
+    })
+}
+
+/// Whether a run of two to six capitalised words opens `text` before a capitalised word that
+/// starts a sentence: a heading fused onto the sentence it heads ("If You Suspect Widgets If
+/// you…").
+fn fused_heading(text: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "If",
+        "The",
+        "A",
+        "An",
+        "People",
+        "Your",
+        "You",
+        "Most",
+        "Some",
+        "This",
+        "These",
+        "Treatment",
+        "Doctors",
+        "It",
+        "There",
+        "When",
+        "Many",
+        "In",
+        "Symptoms",
+        "Signs",
+    ];
+    let toks: Vec<&str> = text.split_whitespace().collect();
+    let capital = |t: &str| t.chars().next().is_some_and(char::is_uppercase);
+    let mut run = 0;
+    while run < toks.len() && run <= 6 && capital(toks[run]) {
+        run += 1;
+        if run >= 3 {
+            let next = toks[run - 1].trim_matches(|c: char| !c.is_alphanumeric());
+            if OPENERS.contains(&next) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether `phrase` occurs in `lower` as whole words.
+fn contains_words(lower: &str, phrase: &str) -> bool {
+    lower.match_indices(phrase).any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after = lower[i + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 /// A sentence that could become a statement.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
@@ -125,12 +240,16 @@ pub(crate) struct Candidate {
     pub score: f32,
     /// The share of the question it covers (see [`SentenceWeights`]).
     pub support: f32,
+    /// Whether it says something of the kind asked (a cue word of the kind in the sentence).
+    pub on_kind: bool,
 }
 
 /// The scored candidates of one ranking, best first, and the stems of the headings of each
 /// passage that has candidates (by hit index), for arranging them into sections.
 pub(crate) struct Scored {
     pub candidates: Vec<Candidate>,
+    /// The best-retrieved source admitted by the topic gate: where the lead comes from.
+    pub main_source: Option<String>,
     pub trails: HashMap<usize, HashSet<String>>,
 }
 
@@ -210,9 +329,21 @@ impl QueryTerms {
     }
 }
 
+/// Whom the question is about, as far as source titles can tell it apart.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Population {
+    pub children: bool,
+    pub pregnancy: bool,
+}
+
 /// What one ranking is scored with.
 pub(crate) struct Scoring<'s> {
     pub terms: &'s QueryTerms,
+    /// The concept the answer must stay on (the topic gate), if the question names one.
+    pub concept: Option<&'s Concept>,
+    pub population: Population,
+    /// Rank recommendation statements and guidelines on the topic first.
+    pub prefer_recommendations: bool,
     pub cues: &'s [String],
     pub weights: &'s SentenceWeights,
     pub audience: Audience,
@@ -220,31 +351,143 @@ pub(crate) struct Scoring<'s> {
     pub max_sources: usize,
 }
 
-/// Every usable sentence of the passages of the best-retrieved sources, scored, best first.
+/// The topic gate over passages: which are about the concept (their title or heading trail
+/// names it), which sources are on the topic at all, and which of those fit the population and
+/// the audience. `None` for a passage means its source is not admitted.
+struct Gate {
+    /// Per hit: whether its title, trail or text names the concept (always true without one).
+    about: Vec<bool>,
+    /// Sources admitted (at most `max_sources`).
+    allowed: HashSet<String>,
+    /// The best retrieved of them.
+    main: Option<String>,
+    /// Each admitted source's retrieval strength relative to the best admitted one.
+    strength: HashMap<String, f32>,
+}
+
+fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Gate {
+    let mut about = vec![true; hits.len()];
+    // Per source: summed score of its hits that are on the topic.
+    let mut on_topic: HashMap<&str, f32> = HashMap::new();
+    let mut title_stems: HashMap<&str, HashSet<String>> = HashMap::new();
+    // Sources whose title names the concept: they come before sources that only mention it.
+    let mut named_by_title: HashSet<&str> = HashSet::new();
+    for (i, h) in hits.iter().enumerate() {
+        let Some(concept) = s.concept else {
+            *on_topic.entry(h.source.id.as_str()).or_default() += h.score;
+            continue;
+        };
+        let title = title_stems.entry(h.source.id.as_str()).or_insert_with(|| {
+            query::analyze(analyzer, &h.source.title)
+                .into_iter()
+                .collect()
+        });
+        let mut context = title.clone();
+        context.extend(query::analyze(analyzer, &h.passage.trail.join(" ")));
+        // A passage is a section of its source: it is about the concept when its title or
+        // headings name it, or its own text does.
+        let titled = concept.named_in(title);
+        if titled {
+            named_by_title.insert(h.source.id.as_str());
+        }
+        about[i] = titled || concept.named_in(&context) || {
+            let body: HashSet<String> = query::analyze(analyzer, &h.passage.text)
+                .into_iter()
+                .collect();
+            concept.named_in(&body)
+        };
+        if about[i] {
+            *on_topic.entry(h.source.id.as_str()).or_default() += h.score;
+        }
+    }
+    // Population: a source written for children (or pregnancy) answers only a question about
+    // them, unless no other source on the topic is left.
+    let fits = |id: &str| {
+        let h = hits
+            .iter()
+            .find(|h| h.source.id == id)
+            .expect("a hit's source");
+        // A title for children *and* adults ("… in Adolescents and Adults") fits adults too.
+        let adults = words(&h.source.title)
+            .iter()
+            .any(|w| w.lower == "adult" || w.lower == "adults");
+        title_populations(&h.source.title).iter().all(|p| match p {
+            TitlePopulation::Children => s.population.children || adults,
+            TitlePopulation::Pregnancy => s.population.pregnancy,
+        })
+    };
+    let mut ranked: Vec<(&str, f32)> = on_topic.iter().map(|(k, v)| (*k, *v)).collect();
+    // Ties (the same text under two source ids) go to the smaller id, whatever the map's order.
+    // For a screening or prevention question, a recommendation statement or guideline on the
+    // topic is the strongest evidence there is: it leads.
+    let recommends = |id: &str| {
+        s.prefer_recommendations
+            && hits.iter().any(|h| {
+                h.source.id == id
+                    && matches!(
+                        h.source.kind,
+                        evident_core::SourceKind::RecommendationStatement
+                            | evident_core::SourceKind::Guideline
+                    )
+            })
+    };
+    ranked.sort_by(|a, b| {
+        let titled = |id: &str| named_by_title.contains(id);
+        titled(b.0)
+            .cmp(&titled(a.0))
+            .then_with(|| (titled(b.0) && recommends(b.0)).cmp(&(titled(a.0) && recommends(a.0))))
+            .then(b.1.total_cmp(&a.1))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    if ranked.iter().any(|(id, _)| fits(id)) {
+        ranked.retain(|(id, _)| fits(id));
+    }
+    // Audience: the audience's own kind of source first; the other only when its own kind
+    // has too little on the topic.
+    let preferred = |id: &str| {
+        let h = hits
+            .iter()
+            .find(|h| h.source.id == id)
+            .expect("a hit's source");
+        let patient = h.source.kind == evident_core::SourceKind::PatientInformation;
+        patient == (s.audience == Audience::Patient)
+    };
+    let preferred_hits = hits
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| {
+            about[*i] && ranked.iter().any(|(id, _)| *id == h.source.id) && preferred(&h.source.id)
+        })
+        .count();
+    if preferred_hits >= s.weights.own_kind_passages {
+        ranked.retain(|(id, _)| preferred(id));
+    }
+    ranked.truncate(s.max_sources);
+    // Strength relative to the main source (the first): it is 1, the others at most 1.
+    let best = ranked.first().map_or(1.0, |r| r.1).max(1e-6);
+    Gate {
+        about,
+        main: ranked.first().map(|(id, _)| id.to_string()),
+        allowed: ranked.iter().map(|(id, _)| id.to_string()).collect(),
+        strength: ranked
+            .iter()
+            .map(|(id, v)| (id.to_string(), (v / best).min(1.0)))
+            .collect(),
+    }
+}
+
+/// Every usable sentence of the passages of the best-retrieved sources on the question's
+/// concept, scored, best first.
 pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result<Scored> {
     let w = s.weights;
     let cues = s.cues;
-    // How strongly each source is retrieved, relative to the best.
-    let mut source_score: HashMap<&str, f32> = HashMap::new();
-    for h in hits {
-        *source_score.entry(h.source.id.as_str()).or_default() += h.score;
-    }
-    let best_source = source_score.values().copied().fold(0.0, f32::max).max(1e-6);
-    let mut ranked_sources: Vec<(&str, f32)> = source_score.iter().map(|(k, v)| (*k, *v)).collect();
-    // Ties (the same text under two source ids) go to the smaller id, whatever the map's order.
-    ranked_sources.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let allowed: HashSet<&str> = ranked_sources
-        .iter()
-        .take(s.max_sources)
-        .map(|(k, _)| *k)
-        .collect();
-
     // One analyzer for every sentence: this loop is the composer's hot path.
     let mut analyzer = lib.analyzer()?;
+    let gate = gate(&mut analyzer, s, hits);
     let mut out = Vec::new();
     let mut trails = HashMap::new();
     for (i, hit) in hits.iter().enumerate() {
-        if !allowed.contains(hit.source.id.as_str()) {
+        if !gate.allowed.contains(hit.source.id.as_str()) {
             continue;
         }
         let trail = hit.passage.trail.join(" ");
@@ -254,7 +497,7 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
         }
         let trail_stems: HashSet<String> =
             query::analyze(&mut analyzer, &trail).into_iter().collect();
-        let rel_source = source_score[hit.source.id.as_str()] / best_source;
+        let rel_source = gate.strength[hit.source.id.as_str()];
         let rank_prior = 1.0 / (1.0 + i as f32 / w.rank_decay);
         let in_context = s.terms.covered(&trail_stems);
         let focus_in_trail = s.terms.focus.iter().any(|f| trail_stems.contains(f));
@@ -272,6 +515,10 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
             let stems: HashSet<String> = query::analyze(&mut analyzer, &sentence)
                 .into_iter()
                 .collect();
+            // The topic gate: the passage is about the concept, or the sentence names it.
+            if !gate.about[i] && !s.concept.is_some_and(|c| c.named_in(&stems)) {
+                continue;
+            }
             let covered = s.terms.covered(&stems);
             let support = ((covered + w.heading_support * in_context) / s.terms.total).min(1.0);
             let focus_hit = !s.terms.focus.is_empty()
@@ -295,12 +542,16 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
                 + w.source * rel_source
                 - length_penalty;
             score *= prior;
+            if gate.main.as_deref() != Some(hit.source.id.as_str()) {
+                score *= w.other_source;
+            }
             out.push(Candidate {
                 text: sentence,
                 hit: i,
                 stems,
                 score,
                 support,
+                on_kind: cue_hits > 0.0,
             });
         }
         trails.insert(i, trail_stems);
@@ -308,6 +559,7 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     Ok(Scored {
         candidates: out,
+        main_source: gate.main,
         trails,
     })
 }
@@ -326,8 +578,16 @@ fn statement_text(sentence: &str) -> Option<String> {
     let s = evident_core::model::collapse_ws(&s);
     let n_words = s.split_whitespace().count();
     let lower = s.to_lowercase();
-    let ends_well = s.ends_with(['.', ')', '%']) || s.ends_with(".\"");
-    if !STATEMENT_WORDS.contains(&n_words)
+    let ends_well = s.ends_with(['.', ')']) || s.ends_with(".\"");
+    let starts_well = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || matches!(c, '(' | '"' | '“'));
+    if !starts_well
+        || leans_on_previous(&s)
+        || fused_heading(&s)
+        || NAVIGATION.iter().any(|n| contains_words(&lower, n))
+        || !STATEMENT_WORDS.contains(&n_words)
         || !ends_well
         || s.ends_with('?')
         || s.contains(" | ")
@@ -344,4 +604,29 @@ fn statement_text(sentence: &str) -> Option<String> {
         return None;
     }
     Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_that_stand_alone_are_kept_and_the_rest_rejected() {
+        for ok in [
+            "Rituximab is the main option for refractory widget disease in adults.",
+            "A common regimen is 1 g IV given twice, two weeks apart.",
+            "In General Practice the dose is 10 mg daily for adults.",
+        ] {
+            assert!(statement_text(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "these drugs are given twice a day for a week.",
+            "This treatment is given twice a day for a week.",
+            "If You Suspect Widgets If you suspect widgets, see a doctor soon.",
+            "Watch the video to learn more about widget disease treatment.",
+            "Widget disease is treated with rest and fluids",
+        ] {
+            assert!(statement_text(bad).is_none(), "{bad}");
+        }
+    }
 }

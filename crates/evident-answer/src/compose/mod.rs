@@ -29,7 +29,7 @@ use evident_index::{Hit, Library, SearchOptions};
 
 use crate::analyze::{analyze, is_question_word};
 use crate::error::{Error, Result};
-use crate::{glossary, readability, safety};
+use crate::{concepts, glossary, readability, safety};
 pub use candidates::SentenceWeights;
 use candidates::{QueryTerms, Scoring};
 use sections::Sections;
@@ -69,13 +69,18 @@ pub struct ComposeOptions {
     pub section_pool: usize,
     /// Topics listed when the answer abstains.
     pub nearest_topics: usize,
+    /// Statements (lead included) chosen before selection may stop.
+    pub min_statements: usize,
+    /// Selection stops when the best remaining candidate scores below this share of the
+    /// first statement's: an article ends when it stops adding points, not at a fixed count.
+    pub stop_ratio: f32,
 }
 
 impl Default for ComposeOptions {
     fn default() -> Self {
         ComposeOptions {
             pool: 50,
-            max_statements: 22,
+            max_statements: 18,
             lead_statements: 2,
             min_support: 0.25,
             max_sources: 4,
@@ -86,6 +91,8 @@ impl Default for ComposeOptions {
             heading_section_weight: 1.5,
             section_pool: 400,
             nearest_topics: 5,
+            min_statements: 8,
+            stop_ratio: 0.55,
         }
     }
 }
@@ -115,6 +122,11 @@ pub struct Composer<'a> {
 pub struct Prepared {
     question: String,
     analysis: QuestionAnalysis,
+    /// The question's concepts checked against the library (for a follow-up that leans on its
+    /// parent, the parent's concept).
+    focus: concepts::Focus,
+    /// For such a follow-up: the new concept or point it asks about.
+    new_focus: Option<String>,
     took: Duration,
 }
 
@@ -145,6 +157,7 @@ impl<'a> Composer<'a> {
 
     pub fn with_options(lib: &'a Library, opts: ComposeOptions) -> Composer<'a> {
         safety::init();
+        concepts::init();
         Composer {
             lib,
             opts,
@@ -180,10 +193,50 @@ impl<'a> Composer<'a> {
         if question.len() > MAX_QUESTION_BYTES {
             return Err(Error::QuestionTooLong(question.len()));
         }
-        let parent = parent.map(|p| (p.question.as_str(), &p.analysis));
+        let parent_pair = parent.map(|p| (p.question.as_str(), &p.analysis));
+        let mut analysis = analyze(question, parent_pair, self.lib.lexicon());
+        let own = concepts::resolve(self.lib, question)?;
+        // A follow-up that leans on its parent stays on the parent's concept and asks about
+        // something new within it.
+        let mut leans = analysis.follows.is_some() && analysis.query != question;
+        // A follow-up that names no concept of its own ("Which test should be used?") leans on
+        // its parent too, whatever its length.
+        if let (Some(p), false) = (parent, leans) {
+            if own.concept.is_none() && own.missing.is_none() {
+                if let Some(pf) = &p.analysis.focus {
+                    analysis.query = format!("{pf} {question}");
+                    analysis.focus = Some(pf.clone());
+                    for q in &p.analysis.qualifiers {
+                        if !analysis.qualifiers.iter().any(|m| m.kind == q.kind) {
+                            analysis.qualifiers.push(q.clone());
+                        }
+                    }
+                    leans = true;
+                }
+            }
+        }
+        let (focus, new_focus) = match (&analysis.focus, leans) {
+            (Some(parent_focus), true) if own.missing.is_none() => {
+                let inherited = concepts::resolve(self.lib, parent_focus)?;
+                let new = own
+                    .concept
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| question.trim_end_matches(['?', '.', ' ']).to_string());
+                (inherited, Some(new))
+            }
+            _ => (own, None),
+        };
+        if new_focus.is_none() {
+            if let Some(c) = &focus.concept {
+                analysis.focus = Some(c.name.clone());
+            }
+        }
         Ok(Prepared {
             question: question.to_string(),
-            analysis: analyze(question, parent, self.lib.lexicon()),
+            analysis,
+            focus,
+            new_focus,
             took: started.elapsed(),
         })
     }
@@ -279,6 +332,20 @@ impl<'a> Composer<'a> {
             );
             return self.abstain(answer, reason, &hits);
         }
+        let focus = &prepared.focus;
+        if let Some(missing) = &focus.missing {
+            let reason = match &missing.nearest {
+                Some(near) => format!(
+                    "The library does not cover {}: it has sources on {near}, a different topic, but no evidence on {} itself, so it cannot answer this question.",
+                    missing.name, missing.name
+                ),
+                None => format!(
+                    "The library does not cover {}, so it has no evidence to answer this question.",
+                    missing.name
+                ),
+            };
+            return self.abstain(answer, reason, &hits);
+        }
         if hits.is_empty() {
             let reason = "The library has no passage that matches this question.";
             return self.abstain(answer, reason.to_string(), &hits);
@@ -291,13 +358,38 @@ impl<'a> Composer<'a> {
         let sections = self.sections()?;
         let scoring = Scoring {
             terms,
+            concept: focus.concept.as_ref(),
+            population: population(analysis),
+            prefer_recommendations: matches!(
+                analysis.kind,
+                QuestionKind::Screening | QuestionKind::Prevention
+            ),
             cues: sections.kind_cues(analysis.kind),
             weights: &self.opts.weights,
             audience,
             max_sources: self.opts.max_sources,
         };
-        let scored = candidates::candidates(self.lib, &scoring, &hits)?;
+        let mut scored = candidates::candidates(self.lib, &scoring, &hits)?;
+        // A follow-up answers what is new: nothing its parent already said.
+        if let Some(p) = parent {
+            let said: std::collections::HashSet<String> = p
+                .statements()
+                .map(|s| evident_core::text::normalize_for_match(&s.text))
+                .collect();
+            scored
+                .candidates
+                .retain(|c| !said.contains(&evident_core::text::normalize_for_match(&c.text)));
+        }
         let candidates = &scored.candidates;
+        if candidates.is_empty() {
+            if let Some(c) = &focus.concept {
+                let reason = format!(
+                    "The library does not contain enough evidence on this question: no passage found on {} addresses it.",
+                    c.name
+                );
+                return self.abstain(answer, reason, &hits);
+            }
+        }
         let best_support = candidates.iter().map(|c| c.support).fold(0.0, f32::max);
         if best_support < self.opts.min_support {
             let reason = "The library does not contain enough evidence on this question: no passage found addresses it closely.";
@@ -317,15 +409,24 @@ impl<'a> Composer<'a> {
                 )
             })
             .collect();
+        let main = scored.main_source.as_deref();
+        // The lead comes from the strongest source on the concept and, where it has one, from
+        // a sentence of the kind asked.
+        let from_main = |c: &candidates::Candidate| main == Some(hits[c.hit].source.id.as_str());
+        let main_on_kind = candidates.iter().any(|c| from_main(c) && c.on_kind);
+        let lead_ok = |c: &candidates::Candidate| from_main(c) && (c.on_kind || !main_on_kind);
         let chosen = select::select(
             candidates,
             self.opts.max_statements + self.opts.lead_statements,
             self.opts.lead_statements,
+            &lead_ok,
             &section_of,
             self.opts.section_cap,
             select::Diversity {
                 max_overlap: self.opts.max_overlap,
                 overlap_penalty: self.opts.overlap_penalty,
+                min_statements: self.opts.min_statements,
+                stop_ratio: self.opts.stop_ratio,
             },
         );
         let chosen = arrange::Chosen {
@@ -336,6 +437,14 @@ impl<'a> Composer<'a> {
             template: &template,
         };
         arrange::arrange(&mut answer, analysis, &hits, &chosen);
+        if let (Some(new), Some(on)) = (&prepared.new_focus, &analysis.focus) {
+            // The follow-up's title names its concept and what is new.
+            let mut title = on.split(" (").next().unwrap_or(on).to_string();
+            if let Some(first) = title.get(..1) {
+                title = first.to_uppercase() + &title[1..];
+            }
+            answer.title = format!("{title}: {new}");
+        }
         if audience == Audience::Patient {
             answer.questions_to_ask = questions_to_ask(analysis.kind, analysis.focus.as_deref());
             let g = glossary::builtin();
@@ -418,6 +527,21 @@ impl<'a> Composer<'a> {
         }];
         answer.abstention_reason = Some(reason);
         finish(answer)
+    }
+}
+
+/// Whom the question is about: its population qualifiers, and an age ("a 12-year-old").
+fn population(analysis: &QuestionAnalysis) -> candidates::Population {
+    let has = |k: &str| analysis.qualifiers.iter().any(|q| q.kind == k);
+    let ws = words(&analysis.query);
+    let young = ws.windows(3).any(|w| {
+        w[1].lower == "year"
+            && w[2].lower == "old"
+            && w[0].lower.parse::<u32>().is_ok_and(|age| age < 18)
+    });
+    candidates::Population {
+        children: has("children") || young,
+        pregnancy: has("pregnancy"),
     }
 }
 

@@ -7,13 +7,18 @@ use std::collections::{HashMap, HashSet};
 
 use super::candidates::Candidate;
 
-/// How the greedy selection trades score against repetition.
+/// How the greedy selection trades score against repetition, and when it stops.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Diversity {
     /// Stem Jaccard above which a candidate counts as a repeat of a chosen one and is skipped.
     pub max_overlap: f32,
     /// Score lost per unit of the largest overlap with a chosen statement.
     pub overlap_penalty: f32,
+    /// Statements chosen before the stopping rule applies.
+    pub min_statements: usize,
+    /// Selection stops when the best remaining candidate scores below this share of the
+    /// first statement's score: it would no longer add a point worth reading.
+    pub stop_ratio: f32,
 }
 
 /// Picks up to `n` candidates: the first `lead` freely, the rest at most `cap` per section
@@ -22,6 +27,7 @@ pub(crate) fn select(
     candidates: &[Candidate],
     n: usize,
     lead: usize,
+    lead_ok: &dyn Fn(&Candidate) -> bool,
     section_of: &[usize],
     cap: usize,
     diversity: Diversity,
@@ -29,7 +35,12 @@ pub(crate) fn select(
     let Diversity {
         max_overlap,
         overlap_penalty,
+        min_statements,
+        stop_ratio,
     } = diversity;
+    // Candidates fit to lead: if none is, any candidate may.
+    let any_lead_ok = candidates.iter().take(section_of.len()).any(lead_ok);
+    let mut first_score: Option<f32> = None;
     let pool = candidates.len().min(section_of.len());
     let candidates = &candidates[..pool];
     // Texts lowercased once, and stems as sorted ids, so that the overlaps below are merges of
@@ -67,12 +78,19 @@ pub(crate) fn select(
             if chosen.len() >= lead && full {
                 continue;
             }
+            if chosen.len() < lead && any_lead_ok && !lead_ok(c) {
+                continue;
+            }
             let s = c.score - overlap_penalty * overlap[i];
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, i));
             }
         }
-        let Some((_, k)) = best else { break };
+        let Some((score, k)) = best else { break };
+        let first = *first_score.get_or_insert(score);
+        if chosen.len() >= min_statements.max(lead) && score < stop_ratio * first {
+            break;
+        }
         seen_text.insert(lower[k].as_str());
         if chosen.len() >= lead {
             *per_section.entry(section_of[k]).or_default() += 1;
@@ -136,6 +154,7 @@ mod tests {
             stems: text.split_whitespace().map(str::to_lowercase).collect(),
             score,
             support: 0.0,
+            on_kind: false,
         }
     }
 
@@ -152,9 +171,27 @@ mod tests {
         let diversity = Diversity {
             max_overlap: 0.6,
             overlap_penalty: 0.5,
+            min_statements: 1,
+            stop_ratio: 0.0,
         };
         // Lead 1, then at most one per section; candidates 3 and 4 share section 1.
-        let chosen = select(&c, 5, 1, &[0, 0, 0, 1, 1, 2], 1, diversity);
+        let any = |_: &Candidate| true;
+        let chosen = select(&c, 5, 1, &any, &[0, 0, 0, 1, 1, 2], 1, diversity);
         assert_eq!(chosen, vec![0, 3, 5]);
+        // Selection stops once the best left scores under the share of the first.
+        let stopping = Diversity {
+            stop_ratio: 0.45,
+            ..diversity
+        };
+        assert_eq!(
+            select(&c, 5, 1, &any, &[0, 0, 0, 1, 1, 2], 1, stopping),
+            vec![0, 3]
+        );
+        // The lead comes from candidates fit to lead when there are any.
+        let only_last = |c: &Candidate| c.text.starts_with("mu");
+        assert_eq!(
+            select(&c, 2, 1, &only_last, &[0, 0, 0, 1, 1, 2], 1, diversity)[0],
+            5
+        );
     }
 }

@@ -2,17 +2,22 @@
 //! the CLI's `--format html` fragment and the body of the site's article page are both this
 //! renderer, told apart by [`HtmlOptions`].
 //!
-//! Citation markers link to `#ref-N`, each with a unique `cite-N-K` id, and each reference links
-//! back to its first citation; only URLs that pass [`safe_url`] become links.
+//! References come one per source (`#ref-N`), its quoted passages listed under it (`#ref-Na`,
+//! `#ref-Nb`, …, each in a `<details>`). A citation marker links to its reference, with a unique
+//! `cite-N-K` id and a title naming the exact passage its statement quotes ("Passage 2b"); each reference links
+//! back to its first citation and each passage to every statement quoting it. Only URLs that pass
+//! [`safe_url`] become links.
 
 use std::collections::HashMap;
 
-use evident_core::{Answer, Citation, Statement};
+use evident_core::answer::{CitedSource, QuotedPassage};
+use evident_core::review::StatementKey;
+use evident_core::{Answer, Statement};
 use maud::{html, Markup};
 
 use super::{
-    clean, glosses, kind_label, nonempty, safe_url, url_encode, Clean, NEAREST_HEADING,
-    QUESTIONS_HEADING,
+    clean, glosses, kind_label, nonempty, passage_trail, safe_url, url_encode, Clean,
+    NEAREST_HEADING, QUESTIONS_HEADING,
 };
 
 /// Where the rendering goes, which decides its frame and the labels it carries.
@@ -84,13 +89,19 @@ pub fn html(a: &Answer) -> String {
 pub fn answer(a: &Answer, o: &HtmlOptions<'_>) -> Markup {
     let page = o.frame == Frame::Page;
     let h = o.heading_level.clamp(1, 6);
-    let mut seen: HashMap<u32, u32> = HashMap::new();
+    let references = a.references();
+    let mut markers = Markers {
+        references: &references,
+        seen: HashMap::new(),
+        quoting: HashMap::new(),
+    };
     let notice = nonempty(a.urgent_notice.as_deref()).map(clean);
     let lead: Vec<Markup> = a
         .lead
         .iter()
-        .filter(|s| !clean(&s.text).is_empty())
-        .map(|s| statement(s, !a.abstained, &mut seen, o))
+        .enumerate()
+        .filter(|(_, s)| !clean(&s.text).is_empty())
+        .map(|(i, s)| statement(StatementKey::Lead(i), s, !a.abstained, &mut markers, o))
         .collect();
     let reason = nonempty(a.abstention_reason.as_deref())
         .filter(|_| o.abstention_reason && a.abstained)
@@ -99,13 +110,18 @@ pub fn answer(a: &Answer, o: &HtmlOptions<'_>) -> Markup {
     let sections: Vec<(&str, Vec<Markup>)> = a
         .sections
         .iter()
-        .map(|section| {
-            let items = section
+        .enumerate()
+        .map(|(section, part)| {
+            let items = part
                 .statements
                 .iter()
-                .map(|s| statement(s, false, &mut seen, o))
+                .enumerate()
+                .map(|(index, s)| {
+                    let key = StatementKey::Section { section, index };
+                    statement(key, s, false, &mut markers, o)
+                })
                 .collect();
-            (section.heading.as_str(), items)
+            (part.heading.as_str(), items)
         })
         .collect();
     let grade = a.reading_grade.filter(|_| o.reading_grade);
@@ -169,13 +185,13 @@ pub fn answer(a: &Answer, o: &HtmlOptions<'_>) -> Markup {
             p class="meta reading-grade" { "Reading level: about grade " (format!("{grade:.0}")) }
             "\n"
         }
-        @if !a.citations.is_empty() {
+        @if !references.is_empty() {
             section class="references" aria-labelledby=[page.then_some("references-h")] {
                 (heading(h, page.then_some("references-h"), html! { "References" }))
                 ol {
                     "\n"
-                    @for c in &a.citations {
-                        (reference(c, seen.contains_key(&c.number), page))
+                    @for r in &references {
+                        (reference(r, &markers, page))
                     }
                 }
             }
@@ -217,22 +233,58 @@ fn heading(level: u8, id: Option<&str>, content: Markup) -> Markup {
     }
 }
 
+/// The citation markers of the statements rendered so far: how often each reference has been
+/// cited (marker ids are `cite-N-K`), and which markers quote each passage, for its backlinks.
+struct Markers<'r, 'a> {
+    references: &'r [CitedSource<'a>],
+    seen: HashMap<u32, u32>,
+    /// (reference number, passage index) → the K of each marker quoting it.
+    quoting: HashMap<(u32, usize), Vec<u32>>,
+}
+
+impl<'r, 'a> Markers<'r, 'a> {
+    /// The next marker of reference `n` for statement `key`: its K, and the passage it quotes.
+    fn cite(&mut self, key: StatementKey, n: u32) -> (u32, Option<&'r QuotedPassage<'a>>) {
+        let k = self.seen.entry(n).or_insert(0);
+        *k += 1;
+        let k = *k;
+        let references = self.references;
+        let quoted = references.iter().find(|r| r.number == n).and_then(|r| {
+            let j = r
+                .passages
+                .iter()
+                .position(|p| p.statements.contains(&key))?;
+            Some((j, &r.passages[j]))
+        });
+        if let Some((j, _)) = quoted {
+            self.quoting.entry((n, j)).or_default().push(k);
+        }
+        (k, quoted.map(|(_, p)| p))
+    }
+}
+
+/// "Passage 2b": what a marker's title says of the passage its statement quotes. Only our own
+/// words and the label: no source text goes into an attribute.
+fn passage_title(p: &QuotedPassage<'_>) -> String {
+    format!("Passage {}", p.label)
+}
+
 /// The statement's text (bold in a lead), its editor mark, its citation markers and glosses.
 fn statement(
+    key: StatementKey,
     s: &Statement,
     bold: bool,
-    seen: &mut HashMap<u32, u32>,
+    markers: &mut Markers<'_, '_>,
     o: &HtmlOptions<'_>,
 ) -> Markup {
     let page = o.frame == Frame::Page;
     let text = clean(&s.text);
-    let cites: Vec<(u32, u32)> = s
+    let cites: Vec<(u32, u32, Option<String>)> = s
         .citations
         .iter()
         .map(|&n| {
-            let k = seen.entry(n).or_insert(0);
-            *k += 1;
-            (n, *k)
+            let (k, quoted) = markers.cite(key, n);
+            (n, k, quoted.map(passage_title))
         })
         .collect();
     html! {
@@ -245,10 +297,11 @@ fn statement(
         }
         @if !cites.is_empty() {
             sup class=[page.then_some("cites")] {
-                @for (i, (n, k)) in cites.iter().enumerate() {
+                @for (i, (n, k, title)) in cites.iter().enumerate() {
                     @if i > 0 { "," }
                     a href={ "#ref-" (n) } id={ "cite-" (n) "-" (k) } class="citation"
-                        aria-label=[page.then(|| format!("Reference {n}"))] { (n) }
+                        aria-label=[page.then(|| format!("Reference {n}"))]
+                        title=[title.as_deref().map(Clean)] { (n) }
                 }
             }
         }
@@ -258,32 +311,20 @@ fn statement(
     }
 }
 
-/// One numbered reference: kind, title, publisher, year, grade, link, a link back to the first
-/// citation when it is cited, and the supporting passage in a `<details>`.
-fn reference(c: &Citation, cited: bool, page: bool) -> Markup {
-    let n = c.number;
+/// One reference: kind, title, publisher, year, link, a link back to its first citation when
+/// it is cited, then its quoted passages, each with its trail, grade, links back to the
+/// statements quoting it, and the passage itself in a `<details>`.
+fn reference(r: &CitedSource<'_>, markers: &Markers<'_, '_>, page: bool) -> Markup {
+    let n = r.number;
+    let c = r.source();
     let nonblank = |s: Option<&str>| s.map(clean).filter(|s| !s.is_empty());
     let publisher = nonblank(c.publisher.as_deref());
-    let grade = nonblank(c.grade.as_deref());
-    let trail: Vec<String> = c
-        .trail
-        .iter()
-        .map(|t| clean(t))
-        .filter(|t| !t.is_empty())
-        .collect();
-    let lines: Vec<String> = c
-        .passage
-        .trim()
-        .lines()
-        .map(clean)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let cited = markers.seen.contains_key(&n);
     html! {
         li id={ "ref-" (n) } value=(n) {
             span class="kind" { (Clean(&kind_label(c))) } " " cite { (Clean(&c.title)) }
             @if let Some(p) = &publisher { ", " span class="publisher" { (Clean(p)) } }
             @if let Some(y) = c.year { ", " span class="year" { (y) } }
-            @if let Some(g) = &grade { ", " span class="grade" { "grade " (Clean(g)) } }
             @if let Some(url) = c.url.as_deref().and_then(safe_url) {
                 ", "
                 @if page {
@@ -304,9 +345,58 @@ fn reference(c: &Citation, cited: bool, page: bool) -> Markup {
                     }
                 ) { "↩" }
             }
+            ol class="passages" type="a" {
+                @for (j, p) in r.passages.iter().enumerate() {
+                    (passage(n, p, markers.quoting.get(&(n, j)).map_or(&[], Vec::as_slice)))
+                }
+            }
+        }
+        "\n"
+    }
+}
+
+/// One quoted passage of reference `n`, with links back to the markers `quoting` it: "↩" for
+/// one, "↩ 1 2 3" for several.
+fn passage(n: u32, p: &QuotedPassage<'_>, quoting: &[u32]) -> Markup {
+    let trail = passage_trail(p.citation).join(" › ");
+    let grade = p
+        .citation
+        .grade
+        .as_deref()
+        .map(clean)
+        .filter(|g| !g.is_empty());
+    let label = clean(&p.label);
+    let lines: Vec<String> = p
+        .citation
+        .passage
+        .trim()
+        .lines()
+        .map(clean)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let several = quoting.len() > 1;
+    html! {
+        li id={ "ref-" (label) } {
+            @if !trail.is_empty() { span class="trail" { (Clean(&trail)) } }
+            @if let Some(g) = &grade {
+                @if !trail.is_empty() { ", " }
+                span class="grade" { "grade " (Clean(g)) }
+            }
+            @if several { " ↩" }
+            @for (i, k) in quoting.iter().enumerate() {
+                " "
+                a href={ "#cite-" (n) "-" (k) } class="backlink" aria-label=(
+                    if several {
+                        format!("Back to statement {} of {} quoting passage {label}", i + 1, quoting.len())
+                    } else {
+                        format!("Back to the statement quoting passage {label}")
+                    }
+                ) {
+                    @if several { (i + 1) } @else { "↩" }
+                }
+            }
             details {
                 summary { "Supporting passage" }
-                @if !trail.is_empty() { p class="trail" { (Clean(&trail.join(" › "))) } }
                 blockquote {
                     @for (i, l) in lines.iter().enumerate() {
                         @if i > 0 { br; }
@@ -315,6 +405,5 @@ fn reference(c: &Citation, cited: bool, page: bool) -> Markup {
                 }
             }
         }
-        "\n"
     }
 }

@@ -1,6 +1,7 @@
 //! The Markdown rendering of an [`Answer`]: a `#` title, `##` sections of `- ` statements with
-//! `[n]` citation markers, then the numbered references quoting their passages. Each field is
-//! kept to one line and escaped so that no field can forge Markdown structure.
+//! `[n]` reference markers, then the numbered references, one per source, each with its quoted
+//! passages as sub-items ("2a. Section: …" and the quote). Each field is kept to one line and
+//! escaped so that no field can forge Markdown structure.
 
 use std::fmt::Write as _;
 
@@ -8,10 +9,11 @@ use evident_core::text::truncate_words;
 use evident_core::{Answer, Statement};
 
 use super::{
-    clean, glosses, nonempty, push_markers, reference_line, NEAREST_HEADING, QUESTIONS_HEADING,
+    clean, glosses, nonempty, passage_line, push_markers, reference_line, NEAREST_HEADING,
+    QUESTIONS_HEADING,
 };
 
-/// How much of a passage the Markdown rendering quotes.
+/// How much of each passage the Markdown rendering quotes.
 pub(crate) const MD_QUOTE_CHARS: usize = 600;
 
 /// The answer as a Markdown article.
@@ -59,13 +61,19 @@ pub fn markdown(a: &Answer) -> String {
             out.push('\n');
         }
     }
-    if !a.citations.is_empty() {
+    let references = a.references();
+    if !references.is_empty() {
         out.push_str("## References\n\n");
-        for c in &a.citations {
-            let _ = writeln!(out, "{}. {}", c.number, md_inline(&reference_line(c, true)));
-            let passage = truncate_words(&clean(&c.passage), MD_QUOTE_CHARS);
-            if !passage.is_empty() {
-                let _ = writeln!(out, "    > {}", md_inline(&passage));
+        for r in &references {
+            let line = md_inline(&reference_line(r.source(), true));
+            let _ = writeln!(out, "{}. {line}", r.number);
+            // Sub-items indented past any "n. " marker; their quotes past the "- ".
+            for p in &r.passages {
+                let _ = writeln!(out, "    - {}", md_inline(&passage_line(p)));
+                let passage = truncate_words(&clean(&p.citation.passage), MD_QUOTE_CHARS);
+                if !passage.is_empty() {
+                    let _ = writeln!(out, "      > {}", md_inline(&passage));
+                }
             }
             out.push('\n');
         }

@@ -5,9 +5,11 @@
 //!
 //! All renderings show the same parts in the same order: title, urgent notice, lead, sections of
 //! cited statements (with plain-language glosses for patients), or for an abstention the notice
-//! and the nearest topics; then the numbered references with their supporting passages, and the
-//! disclaimer. Nothing but the answer's own parts stands before the references, so the body of
-//! the article can be read (and evaluated) on its own.
+//! and the nearest topics; then the references, one per source (title, publisher, year, kind,
+//! link) with the quoted passages it supports listed under it ("2a", "2b", each with its section
+//! trail), and the disclaimer. Statements carry their sources' reference numbers. Nothing but the
+//! answer's own parts stands before the references, so the body of the article can be read (and
+//! evaluated) on its own.
 //!
 //! Every field may hold hostile text (sources are third-party documents): the HTML rendering
 //! escapes everything and links only `http(s)` URLs; the Markdown and text renderings keep each
@@ -15,6 +17,7 @@
 
 use std::fmt::Write as _;
 
+use evident_core::answer::QuotedPassage;
 use evident_core::{Citation, Statement};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -158,25 +161,14 @@ fn skip_gaps(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// "Title. Publisher, 2020. Guideline." plus " https://…" when `with_url` and the URL is http(s).
+/// The reference line of a source: "Title. Publisher, 2020. Guideline." plus " https://…" when
+/// `with_url` and the URL is http(s).
 fn reference_line(c: &Citation, with_url: bool) -> String {
     let mut out = String::new();
     let title = clean(&c.title);
     out.push_str(&title);
     if !title.is_empty() && !title.ends_with(['.', '?', '!']) {
         out.push('.');
-    }
-    // Where in the source: the last headings of the passage's trail, so several passages of
-    // one source are told apart.
-    let trail: Vec<String> = c
-        .trail
-        .iter()
-        .map(|t| clean(t))
-        .filter(|t| !t.is_empty() && !title.starts_with(t.as_str()) && !t.starts_with(&title))
-        .collect();
-    if !trail.is_empty() {
-        let tail = &trail[trail.len().saturating_sub(2)..];
-        let _ = write!(out, " Section: {}.", tail.join(" › "));
     }
     let publisher = nonempty(c.publisher.as_deref()).map(clean);
     match (publisher, c.year) {
@@ -198,6 +190,30 @@ fn reference_line(c: &Citation, with_url: bool) -> String {
         }
     }
     out.trim().to_string()
+}
+
+/// The line naming one quoted passage under its reference: "2b. Section: Dosing › Adults."
+/// (the last two headings of its [`passage_trail`]), or "2b." without them.
+fn passage_line(p: &QuotedPassage<'_>) -> String {
+    let trail = passage_trail(p.citation);
+    let label = clean(&p.label);
+    if trail.is_empty() {
+        format!("{label}.")
+    } else {
+        let tail = &trail[trail.len().saturating_sub(2)..];
+        format!("{label}. Section: {}.", tail.join(" › "))
+    }
+}
+
+/// Where in its source a passage is: the headings of its trail, cleaned, without those that
+/// repeat the source's title (shown once, on the reference).
+fn passage_trail(c: &Citation) -> Vec<String> {
+    let title = clean(&c.title);
+    c.trail
+        .iter()
+        .map(|t| clean(t))
+        .filter(|t| !t.is_empty() && !title.starts_with(t.as_str()) && !t.starts_with(&title))
+        .collect()
 }
 
 /// The source's own label for its kind ("Practice guideline"), else ours.

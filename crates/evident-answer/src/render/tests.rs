@@ -123,9 +123,9 @@ fn markdown_structure() {
     assert!(md.contains("\n## First-line therapy\n\n- Statin myopathy needs combined therapy. [1] _(myopathy: muscle disease)_\n- Add methotrexate early. [2]\n"));
     assert!(md.contains("\n## Refractory disease\n\n- Consider rituximab. [1]\n"));
     assert!(md.contains(
-        "\n1. NAM guideline. Section: Treatment › First line. Example Society, 2021. Guideline. https://example.org/nam\n    > NAM needs"
+        "\n1. NAM guideline. Example Society, 2021. Guideline. https://example.org/nam\n    - 1a. Section: Treatment › First line.\n      > NAM needs"
     ));
-    assert!(md.contains("\n2. Myositis review. Section: Treatment › First line. Example Society, 2022. Guideline.\n    > "));
+    assert!(md.contains("\n2. Myositis review. Example Society, 2022. Guideline.\n    - 2a. Section: Treatment › First line.\n      > "));
     assert!(
         md.ends_with("\n\nFor education only; not a substitute for professional advice.\n")
             || md.ends_with("\n\nFor education only; not a substitute for professional advice.")
@@ -167,7 +167,7 @@ fn markdown_quotes_are_one_line_and_trimmed() {
     let md = markdown(&a);
     let quote = md
         .lines()
-        .find(|l| l.starts_with("    > Line one."))
+        .find(|l| l.starts_with("      > Line one."))
         .expect("quote line");
     assert!(quote.contains("Line one. # Not a heading word"));
     assert!(quote.ends_with('…'), "{quote}");
@@ -213,12 +213,13 @@ fn html_structure_and_links() {
         "<article class=\"evident-answer\">\n<h1>What is the treatment for NAM?</h1>"
     ));
     assert!(h.contains("<aside class=\"urgent\" role=\"alert\"><strong>Urgent:</strong> Call"));
-    assert!(h.contains("<p class=\"lead\"><strong>NAM needs several immunosuppressive agents.</strong><sup><a href=\"#ref-1\" id=\"cite-1-1\" class=\"citation\">1</a>,<a href=\"#ref-2\" id=\"cite-2-1\" class=\"citation\">2</a></sup>"));
+    assert!(h.contains("<p class=\"lead\"><strong>NAM needs several immunosuppressive agents.</strong><sup><a href=\"#ref-1\" id=\"cite-1-1\" class=\"citation\" title=\"Passage 1a\">1</a>,<a href=\"#ref-2\" id=\"cite-2-1\" class=\"citation\" title=\"Passage 2a\">2</a></sup>"));
     assert!(h.contains("<section><h2>First-line therapy</h2><ul><li>Statin myopathy needs combined therapy.<sup><a href=\"#ref-1\" id=\"cite-1-2\""));
     assert!(h.contains(" <span class=\"gloss\">(myopathy: muscle disease)</span></li>"));
     assert!(h.contains("<section class=\"references\"><h2>References</h2><ol>"));
     assert!(h.contains("<li id=\"ref-1\" value=\"1\"><span class=\"kind\">Guideline</span> <cite>NAM guideline</cite>, <span class=\"publisher\">Example Society</span>, <span class=\"year\">2021</span>, <a href=\"https://example.org/nam\" rel=\"noopener nofollow\">link</a>"));
-    assert!(h.contains("<details><summary>Supporting passage</summary><p class=\"trail\">Treatment › First line</p><blockquote>NAM needs"));
+    assert!(h.contains("<ol class=\"passages\" type=\"a\"><li id=\"ref-1a\"><span class=\"trail\">Treatment › First line</span> ↩ <a href=\"#cite-1-1\" class=\"backlink\" aria-label=\"Back to statement 1 of 3 quoting passage 1a\">1</a> <a href=\"#cite-1-2\" class=\"backlink\" aria-label=\"Back to statement 2 of 3 quoting passage 1a\">2</a> <a href=\"#cite-1-3\" class=\"backlink\" aria-label=\"Back to statement 3 of 3 quoting passage 1a\">3</a><details>"), "{h}");
+    assert!(h.contains("<details><summary>Supporting passage</summary><blockquote>NAM needs"));
     assert!(h.contains("<p class=\"disclaimer\">For education only;"));
     assert!(h.trim_end().ends_with("</article>"));
     // Every citation link points at a reference that exists, and ids are unique.
@@ -351,10 +352,10 @@ fn text_rendering() {
         "NAM needs several immunosuppressive agents. [1][2] Steroids alone rarely suffice. [2]"
     ));
     assert!(t.contains("\nFirst-line therapy\n------------------\n  - Statin myopathy needs combined therapy. [1] (myopathy: muscle disease)\n"));
-    assert!(t.contains("\nReferences\n----------\n[1] NAM guideline. Section: Treatment › First line. Example Society, 2021. Guideline.\n    https://example.org/nam\n    \"x x"));
-    assert!(
-        t.contains("[2] Myositis review. Section: Treatment › First line. Example Society, 2022. Guideline.\n    \"NAM needs")
-    );
+    assert!(t.contains("\nReferences\n----------\n[1] NAM guideline. Example Society, 2021. Guideline.\n    https://example.org/nam\n    1a. Section: Treatment › First line.\n        \"x x"));
+    assert!(t.contains(
+        "[2] Myositis review. Example Society, 2022. Guideline.\n    2a. Section: Treatment › First line.\n        \"NAM needs"
+    ));
     assert!(t
         .trim_end()
         .ends_with("not a substitute for professional advice."));
@@ -370,7 +371,7 @@ fn text_rendering() {
     // The passage is cut to about 200 characters.
     let quote: String = lines
         .iter()
-        .filter(|l| l.starts_with("    \"x") || l.starts_with("    x"))
+        .filter(|l| l.starts_with("        \"x") || l.starts_with("        x"))
         .copied()
         .collect();
     assert!(quote.chars().count() < TEXT_QUOTE_CHARS + 30, "{quote}");
@@ -497,7 +498,7 @@ fn html_page_frame_shows_review_marks_labels_and_grade() {
         !h.contains("<h1") && !h.contains("class=\"disclaimer\""),
         "the page shows these"
     );
-    assert!(h.contains("<p class=\"lead\"><strong>NAM needs several immunosuppressive agents.</strong><sup class=\"cites\"><a href=\"#ref-1\" id=\"cite-1-1\" class=\"citation\" aria-label=\"Reference 1\">1</a>,"));
+    assert!(h.contains("<p class=\"lead\"><strong>NAM needs several immunosuppressive agents.</strong><sup class=\"cites\"><a href=\"#ref-1\" id=\"cite-1-1\" class=\"citation\" aria-label=\"Reference 1\" title=\"Passage 1a\">1</a>,"));
     assert!(h.contains("<section class=\"answer-section\"><h2>Refractory disease</h2><ul><li>Consider rituximab.<span class=\"editor-written\" title=\"Written by an editor during review, not quoted from the source\">editor-written</span><sup class=\"cites\">"));
     assert!(h.contains("<p class=\"meta reading-grade\">Reading level: about grade 8</p>\n"));
     assert!(h.contains("<section class=\"references\" aria-labelledby=\"references-h\"><h2 id=\"references-h\">References</h2><ol>\n<li id=\"ref-1\" value=\"1\">"));
@@ -595,4 +596,105 @@ proptest! {
         maud::Render::render_to(&super::Clean(&s), &mut spliced);
         prop_assert_eq!(spliced, escape_reference(&clean_reference(&s)));
     }
+}
+
+/// The sample with "Consider rituximab." quoted from a second passage of the NAM guideline:
+/// reference 1 has passages 1a and 1b, reference 2 one passage.
+fn two_passages() -> Answer {
+    let mut a = sample();
+    let mut second = citation(1, "NAM guideline", Some("https://example.org/nam"), "");
+    second.passage_id = "s1#2".into();
+    second.trail = vec!["Treatment".into(), "Refractory disease".into()];
+    second.passage = "Consider rituximab. Consider cyclophosphamide.".into();
+    a.citations[0].passage = "NAM needs several immunosuppressive agents. Statin myopathy needs \
+                              combined therapy."
+        .into();
+    a.citations.insert(1, second);
+    assert_eq!(a.verify(), Ok(()));
+    a
+}
+
+#[test]
+fn a_source_quoted_twice_is_one_reference_with_both_passages_under_it() {
+    let a = two_passages();
+    let md = markdown(&a);
+    assert_eq!(md.matches("NAM guideline.").count(), 1, "{md}");
+    assert!(md.contains(
+        "\n1. NAM guideline. Example Society, 2021. Guideline. https://example.org/nam\n    \
+         - 1a. Section: Treatment › First line.\n      > NAM needs several immunosuppressive \
+         agents. Statin myopathy needs combined therapy.\n    - 1b. Section: Treatment › \
+         Refractory disease.\n      > Consider rituximab. Consider cyclophosphamide.\n\n2. \
+         Myositis review."
+    ));
+    assert!(md.contains("\n- Consider rituximab. [1]\n"));
+
+    let t = text(&a);
+    assert_eq!(t.matches("NAM guideline.").count(), 1, "{t}");
+    assert!(t.contains(
+        "[1] NAM guideline. Example Society, 2021. Guideline.\n    https://example.org/nam\n    \
+         1a. Section: Treatment › First line.\n        \"NAM needs several immunosuppressive \
+         agents. Statin myopathy needs combined therapy.\"\n    1b. Section: Treatment › \
+         Refractory disease.\n        \"Consider rituximab. Consider cyclophosphamide.\"\n\n[2] \
+         Myositis review."
+    ));
+
+    let h = html(&a);
+    assert_eq!(h.matches("<cite>NAM guideline</cite>").count(), 1, "{h}");
+    // The marker links to the reference and names the exact passage; the passage links back.
+    assert!(h.contains("<li>Consider rituximab.<sup><a href=\"#ref-1\" id=\"cite-1-3\" class=\"citation\" title=\"Passage 1b\">1</a></sup></li>"), "{h}");
+    let one_b = h.split("<li id=\"ref-1b\">").nth(1).unwrap();
+    let one_b = one_b.split("</li>").next().unwrap();
+    assert!(one_b.starts_with("<span class=\"trail\">Treatment › Refractory disease</span> <a href=\"#cite-1-3\" class=\"backlink\" aria-label=\"Back to the statement quoting passage 1b\">↩</a><details>"), "{one_b}");
+    assert!(
+        one_b.contains("<blockquote>Consider rituximab. Consider cyclophosphamide.</blockquote>")
+    );
+    let one_a = h.split("<li id=\"ref-1a\">").nth(1).unwrap();
+    let one_a = one_a.split("<details>").next().unwrap();
+    assert_eq!(
+        one_a.matches("class=\"backlink\"").count(),
+        2,
+        "the lead and the first-line statement quote 1a: {one_a}"
+    );
+    for id in ["ref-1", "ref-1a", "ref-1b", "ref-2", "ref-2a"] {
+        assert_eq!(h.matches(&format!(" id=\"{id}\"")).count(), 1, "{id}");
+    }
+    assert_well_nested(&h);
+}
+
+#[test]
+fn editor_words_cite_the_reference_without_naming_a_passage() {
+    let mut a = two_passages();
+    a.sections[1].statements[0].text = "Rituximab, in the editor's words.".into();
+    a.sections[1].statements[0].editor_written = true;
+    let h = html::answer(&a, &HtmlOptions::PAGE).into_string();
+    assert!(h.contains("<a href=\"#ref-1\" id=\"cite-1-3\" class=\"citation\" aria-label=\"Reference 1\">1</a>"), "{h}");
+    let one_b = h.split("<li id=\"ref-1b\">").nth(1).unwrap();
+    assert!(
+        one_b.starts_with("<span class=\"trail\">Treatment › Refractory disease</span><details>"),
+        "{one_b}"
+    );
+}
+
+#[test]
+fn a_stored_schema_1_answer_renders_one_reference_per_source() {
+    // As the review workflow stored it before version 2: a number per passage.
+    let mut v1 = serde_json::to_value(two_passages()).unwrap();
+    v1["schema_version"] = 1.into();
+    for (i, c) in v1["citations"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        c["number"] = (i + 1).into();
+    }
+    v1["sections"][1]["statements"][0]["citations"] = serde_json::json!([2]);
+    v1["lead"][0]["citations"] = serde_json::json!([1, 3]);
+    v1["lead"][1]["citations"] = serde_json::json!([3]);
+    v1["sections"][0]["statements"][1]["citations"] = serde_json::json!([3]);
+    let a: Answer = serde_json::from_value(v1).unwrap();
+    assert_eq!(a, two_passages());
+    let md = markdown(&a);
+    assert_eq!(md.matches("NAM guideline.").count(), 1, "{md}");
+    assert!(md.contains("\n- Consider rituximab. [1]\n"));
 }

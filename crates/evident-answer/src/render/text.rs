@@ -1,6 +1,7 @@
 //! The plain-text rendering of an [`Answer`] for a terminal: underlined headings, wrapped at
 //! [`TEXT_WIDTH`] columns with hanging indents, no colours; control characters (terminal
-//! escapes) are folded to spaces.
+//! escapes) are folded to spaces. References come one per source, its quoted passages indented
+//! under it.
 
 use std::fmt::Write as _;
 
@@ -8,14 +9,14 @@ use evident_core::text::truncate_words;
 use evident_core::{Answer, Statement};
 
 use super::{
-    clean, glosses, nonempty, push_markers, reference_line, safe_url, NEAREST_HEADING,
-    QUESTIONS_HEADING,
+    clean, glosses, nonempty, passage_line, push_markers, reference_line, safe_url,
+    NEAREST_HEADING, QUESTIONS_HEADING,
 };
 
 /// Wrap width of the text rendering.
 pub const TEXT_WIDTH: usize = 96;
 
-/// How much of a passage the text rendering quotes.
+/// How much of each passage the text rendering quotes.
 pub(crate) const TEXT_QUOTE_CHARS: usize = 200;
 
 /// The answer as plain text for a terminal: wrapped at [`TEXT_WIDTH`] columns, no colours.
@@ -77,23 +78,38 @@ pub fn text(a: &Answer) -> String {
             out.push('\n');
         }
     }
-    if !a.citations.is_empty() {
+    let references = a.references();
+    if !references.is_empty() {
         heading(&mut out, "References");
-        for c in &a.citations {
-            let label = format!("[{}] ", c.number);
+        for r in &references {
+            let source = r.source();
+            let label = format!("[{}] ", r.number);
             let indent = " ".repeat(label.chars().count());
             let _ = writeln!(
                 out,
                 "{}",
-                wrap(&reference_line(c, false), TEXT_WIDTH, &label, &indent)
+                wrap(&reference_line(source, false), TEXT_WIDTH, &label, &indent)
             );
-            if let Some(url) = c.url.as_deref().and_then(safe_url) {
+            if let Some(url) = source.url.as_deref().and_then(safe_url) {
                 let _ = writeln!(out, "{indent}{url}");
             }
-            let passage = truncate_words(&clean(&c.passage), TEXT_QUOTE_CHARS);
-            if !passage.is_empty() {
-                let quoted = format!("\"{passage}\"");
-                let _ = writeln!(out, "{}", wrap(&quoted, TEXT_WIDTH, &indent, &indent));
+            // Each passage under its source: its label and section, then the quote below it.
+            let quote_indent = format!("{indent}    ");
+            for p in &r.passages {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    wrap(&passage_line(p), TEXT_WIDTH, &indent, &quote_indent)
+                );
+                let passage = truncate_words(&clean(&p.citation.passage), TEXT_QUOTE_CHARS);
+                if !passage.is_empty() {
+                    let quoted = format!("\"{passage}\"");
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        wrap(&quoted, TEXT_WIDTH, &quote_indent, &quote_indent)
+                    );
+                }
             }
             out.push('\n');
         }

@@ -67,7 +67,8 @@ fn the_example_question_gets_a_sectioned_cited_answer() {
             render::markdown(&a)
         );
     }
-    // Citations are numbered in order of first use.
+    // References are numbered in order of first use, one per source, each passage under its
+    // source's number.
     let mut seen = Vec::new();
     for s in a.statements() {
         for &n in &s.citations {
@@ -76,7 +77,12 @@ fn the_example_question_gets_a_sectioned_cited_answer() {
             }
         }
     }
-    assert_eq!(seen, (1..=a.citations.len() as u32).collect::<Vec<_>>());
+    assert_eq!(seen, (1..=sources(&a).len() as u32).collect::<Vec<_>>());
+    assert_eq!(a.references().len(), sources(&a).len());
+    assert!(
+        a.citations.len() > a.references().len(),
+        "several passages of a source"
+    );
 }
 
 #[test]
@@ -277,4 +283,74 @@ proptest! {
             Err(e) => prop_assert!(e.is_user_error(), "{}", e),
         }
     }
+}
+
+#[test]
+fn a_condition_the_library_lacks_is_named_not_answered_with_a_neighbour() {
+    // Every word is in the starter library, but never "autoimmune" with gout: an answer on
+    // gout would be about a different condition.
+    let a = ask("How is autoimmune gout treated?", Audience::Clinician, None);
+    assert!(a.abstained, "{}", render::markdown(&a));
+    let reason = a.abstention_reason.clone().unwrap();
+    assert!(reason.contains("autoimmune gout"), "{reason}");
+    assert!(reason.contains("gout, a different topic"), "{reason}");
+    assert!(!a.nearest_topics.is_empty());
+    // A name ending in a generic word the library never has as a phrase.
+    let b = ask(
+        "What is the treatment of sepsis statin syndrome?",
+        Audience::Clinician,
+        None,
+    );
+    assert!(b.abstained, "{}", render::markdown(&b));
+    // The same conditions, named as the library names them, are answered.
+    for q in [
+        "How is gout treated?",
+        "How is sepsis treated in adults?",
+        "What is the treatment for necrotizing autoimmune myopathy in pregnancy?",
+        "What is the first-line treatment of community-acquired pneumonia in older adults?",
+    ] {
+        let a = ask(q, Audience::Clinician, None);
+        assert!(!a.abstained, "{q}: {:?}", a.abstention_reason);
+        assert_eq!(a.verify(), Ok(()), "{q}");
+    }
+}
+
+#[test]
+fn answers_stay_on_the_concept_of_the_question() {
+    let a = ask("How is gout treated?", Audience::Clinician, None);
+    for s in a.statements() {
+        let cited: Vec<&str> = s
+            .citations
+            .iter()
+            .filter_map(|n| a.citations.iter().find(|c| c.number == *n))
+            .map(|c| c.title.as_str())
+            .collect();
+        let on_topic = s.text.to_lowercase().contains("gout")
+            || s.text.to_lowercase().contains("urate")
+            || cited.iter().any(|t| t.to_lowercase().contains("gout"));
+        assert!(on_topic, "{}: {cited:?}", s.text);
+    }
+}
+
+#[test]
+fn a_follow_up_stays_on_its_parents_concept_and_says_something_new() {
+    let parent = ask(
+        "Who should be screened for lung cancer?",
+        Audience::Clinician,
+        None,
+    );
+    let child = ask(
+        "Which test should be used, and how often?",
+        Audience::Clinician,
+        Some(&parent),
+    );
+    assert!(!child.abstained);
+    assert!(
+        child.title.to_lowercase().contains("lung cancer"),
+        "{}",
+        child.title
+    );
+    let said: BTreeSet<&str> = parent.statements().map(|s| s.text.as_str()).collect();
+    assert!(child.statements().all(|s| !said.contains(s.text.as_str())));
+    assert_ne!(parent.lead, child.lead);
 }

@@ -4,7 +4,8 @@
 //! The web form and the store only carry [`Edits`]; the rules live here: a changed wording
 //! marks the statement editor-written (and drops its glosses, which explained the old words),
 //! cleared wording removes the statement (and a section left empty), every statement keeps at
-//! least one citation that resolves, and the revised answer must pass [`Answer::verify`].
+//! least one citation that resolves (a reference number, as the reference list shows it), the
+//! references are renumbered by first use, and the revised answer must pass [`Answer::verify`].
 
 use std::collections::BTreeMap;
 
@@ -47,7 +48,12 @@ pub enum EditError {
 /// removal). Errors come in reading order, the first one wins.
 pub fn apply_edits(answer: &Answer, edits: &Edits) -> Result<Answer, EditError> {
     let mut revised = answer.clone();
-    let entries = revised.citations.len() as u32;
+    let entries = revised
+        .citations
+        .iter()
+        .map(|c| c.number)
+        .max()
+        .unwrap_or(0);
     let mut changed = false;
     let mut keep = |key: StatementKey, s: &mut Statement| -> Result<bool, EditError> {
         let Some(edit) = edits.get(&key) else {
@@ -97,6 +103,8 @@ pub fn apply_edits(answer: &Answer, edits: &Edits) -> Result<Answer, EditError> 
     if !changed && !removed {
         return Err(EditError::Unchanged);
     }
+    // A re-cited or removed statement can change which reference is first cited.
+    revised.renumber();
     revised.verify().map_err(EditError::Unverified)?;
     Ok(revised)
 }
@@ -145,8 +153,8 @@ mod tests {
     fn citation(number: u32, passage: &str) -> Citation {
         Citation {
             number,
-            passage_id: format!("p#{number}"),
-            source_id: "p".into(),
+            passage_id: format!("p{number}#1"),
+            source_id: format!("p{number}"),
             title: "P".into(),
             publisher: None,
             year: None,
@@ -266,6 +274,21 @@ mod tests {
         assert_eq!(after.sections.len(), 1);
         assert_eq!(after.sections[0].statements.len(), 1);
         assert_eq!(after.sections[0].statements[0].text, "Add methotrexate.");
+        // Reference 2 is the first cited now: it is renumbered 1, the uncited one comes last.
+        let e = edits(&[("lead.0", Some(""), None), ("s0.0", Some(""), None)]);
+        let after = apply_edits(&answer(), &e).unwrap();
+        let numbers = |a: &Answer| {
+            a.statements()
+                .map(|s| s.citations.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(&after), [vec![1], vec![1]]);
+        let sources: Vec<(u32, &str)> = after
+            .citations
+            .iter()
+            .map(|c| (c.number, c.source_id.as_str()))
+            .collect();
+        assert_eq!(sources, [(1, "p2"), (2, "p1")]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::vectors::{QueryEncoder, VectorStore};
 mod search;
 mod writer;
 
-pub use search::{fuse, kind_prior, Fusion, Hit, SearchMode, SearchOptions};
+pub use search::{fuse, kind_prior, Fusion, Hit, PhraseCounts, SearchMode, SearchOptions};
 pub use writer::{AddOutcome, LibraryWriter};
 
 const MARKER_FILE: &str = "evident-index.json";

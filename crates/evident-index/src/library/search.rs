@@ -28,6 +28,15 @@ pub struct Hit {
     pub snippet: String,
 }
 
+/// How often a phrase occurs: see [`Library::phrase_counts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhraseCounts {
+    /// Passages whose source title or heading trail names it.
+    pub about: u64,
+    /// Passages that name it anywhere (title, trail or body).
+    pub mentioned: u64,
+}
+
 /// How to search.
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
@@ -441,6 +450,77 @@ impl Library {
             }
         }
         Ok(false)
+    }
+
+    /// How many passages name the phrase `stems` (already-analysed terms, in order: adjacent
+    /// words) in their source title or heading trail (`about`), and how many anywhere, body
+    /// included (`mentioned`). The concept check of question analysis: a library *about* a
+    /// condition names it in a title or heading, not only in passing.
+    pub fn phrase_counts(&self, stems: &[String]) -> Result<PhraseCounts> {
+        if stems.is_empty() {
+            return Ok(PhraseCounts::default());
+        }
+        let searcher = self.reader.searcher();
+        let count = |fields: &[tantivy::schema::Field]| -> Result<u64> {
+            let q = self.any_field_phrase(stems, fields);
+            Ok(searcher.search(&*q, &Count)? as u64)
+        };
+        let f = &self.fields;
+        Ok(PhraseCounts {
+            about: count(&[f.title, f.trail])?,
+            mentioned: count(&[f.title, f.trail, f.body])?,
+        })
+    }
+
+    /// Whether some passage holds the phrase `stems` and also the term `with` (both already
+    /// analysed), each in its title, trail or body: does the library ever say this modifier
+    /// together with this concept?
+    pub fn phrase_with(&self, stems: &[String], with: &str) -> Result<bool> {
+        if stems.is_empty() {
+            return Ok(false);
+        }
+        let f = &self.fields;
+        let fields = [f.title, f.trail, f.body];
+        let other: Vec<String> = vec![with.to_string()];
+        let q = tantivy::query::BooleanQuery::new(vec![
+            (
+                tantivy::query::Occur::Must,
+                self.any_field_phrase(stems, &fields),
+            ),
+            (
+                tantivy::query::Occur::Must,
+                self.any_field_phrase(&other, &fields),
+            ),
+        ]);
+        Ok(self.reader.searcher().search(&q, &Count)? > 0)
+    }
+
+    /// `stems` as a phrase (a term when one) in any of `fields`.
+    fn any_field_phrase(
+        &self,
+        stems: &[String],
+        fields: &[tantivy::schema::Field],
+    ) -> Box<dyn tantivy::query::Query> {
+        let clauses = fields
+            .iter()
+            .map(|&field| {
+                let q: Box<dyn tantivy::query::Query> = if stems.len() == 1 {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &stems[0]),
+                        IndexRecordOption::Basic,
+                    ))
+                } else {
+                    Box::new(tantivy::query::PhraseQuery::new(
+                        stems
+                            .iter()
+                            .map(|s| Term::from_field_text(field, s))
+                            .collect(),
+                    ))
+                };
+                (tantivy::query::Occur::Should, q)
+            })
+            .collect();
+        Box::new(tantivy::query::BooleanQuery::new(clauses))
     }
 
     /// Explains how a query is expanded: (stems, lexicon additions).

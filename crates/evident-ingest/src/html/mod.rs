@@ -11,11 +11,15 @@
 //!   `javascript:` URLs vanish.
 //! - A paragraph made only of bold text, short (at most 12 words) and not ending in a period is
 //!   a sub-heading: NGC and USPSTF write headings as `<p><strong>…</strong></p>`.
+//! - Paragraphs and list items appended to a document get [`crate::clean`]'s repairs (a space
+//!   after a glued sentence end; navigation sentences dropped).
 //! - Citation markers in `<sup>` (`<sup>12,13</sup>`) are dropped; exponents such as
 //!   `kg/m<sup>2</sup>` are kept as `kg/m^2`.
 
 use evident_core::model::collapse_ws;
 use evident_core::DocumentBuilder;
+
+use crate::clean::clean_block;
 
 mod blocks;
 mod entities;
@@ -82,10 +86,10 @@ pub fn append_blocks(b: &mut DocumentBuilder, blocks: &[Block], base_level: u8) 
                 b.heading(level, t);
             }
             Block::Paragraph(t) => {
-                b.paragraph(t);
+                b.paragraph(&clean_block(t));
             }
             Block::ListItem(t) => {
-                b.list_item(t);
+                b.list_item(&clean_block(t));
             }
         }
     }
@@ -97,10 +101,10 @@ pub fn append_html_flat(b: &mut DocumentBuilder, html: &str) {
     for blk in html_to_blocks(html) {
         match blk {
             Block::Heading(_, t) | Block::Paragraph(t) => {
-                b.paragraph(&t);
+                b.paragraph(&clean_block(&t));
             }
             Block::ListItem(t) => {
-                b.list_item(&t);
+                b.list_item(&clean_block(&t));
             }
         }
     }

@@ -9,9 +9,10 @@
 //! ```
 //!
 //! One document per file; each answered pair is a section headed by its question, anchored by
-//! its `qid`. A few NINDS files use an older schema (`<doc docid corpus url>`, `<doctitle-focus>`,
-//! `<qaPairs><pair><question><answer>`) and one CDC file a `<DiseaseFile fid …>` root; both are
-//! read the same way.
+//! its `qid`; the answer's own sub-headings, paragraphs and list items are recovered from its
+//! spacing (`medquad/answer.rs`). A few NINDS files use an older schema (`<doc docid corpus
+//! url>`, `<doctitle-focus>`, `<qaPairs><pair><question><answer>`) and one CDC file a
+//! `<DiseaseFile fid …>` root; both are read the same way.
 //!
 //! Document ids repeat across MedQuAD's sub-collections (GARD, GHR and MedlinePlus all have a
 //! `0000003`), so the source id is `medquad:{source}_{id}` (e.g. `medquad:GHR_0000003`), which
@@ -24,6 +25,10 @@ use quick_xml::events::{BytesStart, Event};
 
 use crate::html::decode_entities;
 use crate::{Confidence, Document, Error, Item, Reader, Result};
+
+mod answer;
+
+use answer::{answer_blocks, AnswerBlock};
 
 const FORMAT: &str = "MedQuAD XML";
 
@@ -112,17 +117,29 @@ impl Reader for MedQuad {
             let heading = if question.is_empty() {
                 pair.qtype.clone().unwrap_or_else(|| "Answer".to_string())
             } else {
-                question
+                question.clone()
             };
+            let qid = pair.qid.as_deref().map(str::trim).filter(|q| !q.is_empty());
             b.heading(1, &heading);
-            if let Some(qid) = pair.qid.as_deref().filter(|q| !q.trim().is_empty()) {
-                b.anchor(qid.trim());
+            if let Some(qid) = qid {
+                b.anchor(qid);
             }
-            for block in answer_blocks(&pair.answer) {
+            for block in answer_blocks(&pair.answer, &question) {
                 match block {
-                    AnswerBlock::Paragraph(t) => b.paragraph(&t),
-                    AnswerBlock::Item(t) => b.list_item(&t),
-                };
+                    // Sub-headings sit under the question; their sections keep its anchor.
+                    AnswerBlock::Heading(depth, t) => {
+                        b.heading(1 + depth, &t);
+                        if let Some(qid) = qid {
+                            b.anchor(qid);
+                        }
+                    }
+                    AnswerBlock::Paragraph(t) => {
+                        b.paragraph(&t);
+                    }
+                    AnswerBlock::Item(t) => {
+                        b.list_item(&t);
+                    }
+                }
             }
         }
         Ok(vec![b.finish()])
@@ -330,95 +347,6 @@ fn append(s: &str, field: Option<Field>, out: &mut Parsed, pair: &mut Option<Pai
         }
         None => {}
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum AnswerBlock {
-    Paragraph(String),
-    Item(String),
-}
-
-/// Splits an answer into paragraphs and list items.
-///
-/// Each non-empty line is a paragraph. Bullets are `- ` at the start of a line or after a run of
-/// two or more spaces (MedQuAD flattens lists as `Key Points    - one    - two`). A bullet ends at
-/// the next bullet, or where a run of three or more spaces is followed by a capital letter or a
-/// digit (prose after the list).
-fn answer_blocks(answer: &str) -> Vec<AnswerBlock> {
-    let mut out = Vec::new();
-    for line in answer.lines() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let starts = bullet_starts(line);
-        let first = starts.first().copied().unwrap_or(line.len());
-        push_paragraph(&mut out, &line[..first]);
-        for (k, &s) in starts.iter().enumerate() {
-            let end = starts.get(k + 1).copied().unwrap_or(line.len());
-            let item = line[s + 1..end].trim();
-            match item_end(item) {
-                Some(cut) => {
-                    push_item(&mut out, &item[..cut]);
-                    push_paragraph(&mut out, &item[cut..]);
-                }
-                None => push_item(&mut out, item),
-            }
-        }
-    }
-    out
-}
-
-fn push_paragraph(out: &mut Vec<AnswerBlock>, s: &str) {
-    let s = collapse_ws(s);
-    if !s.is_empty() {
-        out.push(AnswerBlock::Paragraph(s));
-    }
-}
-
-fn push_item(out: &mut Vec<AnswerBlock>, s: &str) {
-    let s = collapse_ws(s);
-    if !s.is_empty() {
-        out.push(AnswerBlock::Item(s));
-    }
-}
-
-/// Byte offsets of the `-` of each bullet in a trimmed line.
-fn bullet_starts(line: &str) -> Vec<usize> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    for i in 0..b.len() {
-        if b[i] != b'-' || !b.get(i + 1).is_some_and(|c| c.is_ascii_whitespace()) {
-            continue;
-        }
-        let ws_before = b[..i]
-            .iter()
-            .rev()
-            .take_while(|c| c.is_ascii_whitespace())
-            .count();
-        if i == 0 || ws_before >= 2 {
-            out.push(i);
-        }
-    }
-    out
-}
-
-/// Where prose resumes inside a bullet's text: a run of at least three spaces followed by a
-/// capital letter or digit (`- Weight loss    Tests that examine …`).
-fn item_end(item: &str) -> Option<usize> {
-    let b = item.as_bytes();
-    let mut run = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if c.is_ascii_whitespace() {
-            run += 1;
-            continue;
-        }
-        if run >= 3 && (c.is_ascii_uppercase() || c.is_ascii_digit()) {
-            return Some(i);
-        }
-        run = 0;
-    }
-    None
 }
 
 #[cfg(test)]

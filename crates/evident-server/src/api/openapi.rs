@@ -179,16 +179,17 @@ fn schemas() -> Value {
             "required": ["text", "citations"],
             "properties": {
                 "text": {"type": "string"},
-                "citations": {"type": "array", "items": {"type": "integer"}},
+                "citations": {"type": "array", "items": {"type": "integer"}, "description": "Reference numbers, one per source: the `number` of `references[]` (and of the source's `citations[]`)."},
                 "glosses": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
                 "editor_written": {"type": "boolean"}
             }
         },
         "Citation": {
             "type": "object",
+            "description": "One quoted passage. Passages of one source share its reference number and are listed together.",
             "required": ["number", "passage_id", "source_id", "title", "kind", "kind_label", "passage"],
             "properties": {
-                "number": {"type": "integer"},
+                "number": {"type": "integer", "description": "The reference number of the passage's source."},
                 "passage_id": {"type": "string"},
                 "source_id": {"type": "string"},
                 "title": {"type": "string"},
@@ -202,10 +203,36 @@ fn schemas() -> Value {
                 "passage": {"type": "string"}
             }
         },
+        "Reference": {
+            "type": "object",
+            "description": "One source of the reference list, with the passages of it the answer quotes (derived from `citations[]`).",
+            "required": ["number", "source_id", "title", "kind", "kind_label", "passages"],
+            "properties": {
+                "number": {"type": "integer"},
+                "source_id": {"type": "string"},
+                "title": {"type": "string"},
+                "publisher": {"type": "string"},
+                "year": {"type": "integer"},
+                "kind": {"type": "string"},
+                "kind_label": {"type": "string"},
+                "url": {"type": "string"},
+                "passages": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["label", "passage_id", "statements"],
+                    "properties": {
+                        "label": {"type": "string", "description": "Reference number and letter, e.g. `2b`."},
+                        "passage_id": {"type": "string", "description": "The `passage_id` of its entry in `citations[]`."},
+                        "trail": {"type": "array", "items": {"type": "string"}},
+                        "grade": {"type": "string"},
+                        "statements": {"type": "array", "items": {"type": "string"}, "description": "Keys of the statements quoting this passage: `lead.<i>` or `s<section>.<i>`."}
+                    }
+                }}
+            }
+        },
         "Answer": {
             "type": "object",
-            "description": "The answer JSON schema (docs/answer-schema.md).",
-            "required": ["schema_version", "id", "question", "audience", "abstained", "title", "lead", "sections", "citations", "disclaimer", "composer"],
+            "description": "The answer JSON schema, version 2 (docs/answer-schema.md).",
+            "required": ["schema_version", "id", "question", "audience", "abstained", "title", "lead", "sections", "citations", "references", "disclaimer", "composer"],
             "properties": {
                 "schema_version": {"type": "integer"},
                 "id": {"type": "string"},
@@ -227,6 +254,7 @@ fn schemas() -> Value {
                     }
                 }},
                 "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}},
+                "references": {"type": "array", "items": {"$ref": "#/components/schemas/Reference"}},
                 "questions_to_ask": {"type": "array", "items": {"type": "string"}},
                 "reading_grade": {"type": "number"},
                 "disclaimer": {"type": "string"},

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
+use evident_core::answer::CitedSource;
 use evident_core::review::StatementKey;
 use evident_core::{allowed_actions, Action, Answer, Audience, Role};
 use evident_store::{Article, Comment, Mark, User};
@@ -78,12 +79,13 @@ pub(super) async fn review_page(
         user: &user,
         article: &article,
     };
+    let references = version.answer(audience).references();
     let body = html! {
         (view.header(audience, flash(q.get("done"))))
         (view.actions())
         div.review-grid {
-            (view.statements(version.answer(audience), &marks))
-            (view.passages(version.answer(audience)))
+            (view.statements(version.answer(audience), &references, &marks))
+            (view.passages(&references))
         }
         "\n"
         (view.comments(&comments))
@@ -188,7 +190,12 @@ impl View<'_> {
 
     /// Each statement with its key, citations and mark, the mark buttons for reviewers and the
     /// edit fields for editors.
-    fn statements(&self, answer: &Answer, marks: &HashMap<&str, Mark>) -> Markup {
+    fn statements(
+        &self,
+        answer: &Answer,
+        references: &[CitedSource<'_>],
+        marks: &HashMap<&str, Mark>,
+    ) -> Markup {
         let role = self.user.role;
         let can_mark = role == Role::Reviewer || role == Role::Admin;
         let can_revise = allowed_actions(self.article.state, role).contains(&Action::Revise);
@@ -203,7 +210,7 @@ impl View<'_> {
                     }
                 }
                 @for (key, s) in answer.keyed_statements() {
-                    (self.statement(key, s, marks.get(key.to_string().as_str()).copied(), can_mark, can_revise))
+                    (self.statement(key, s, references, marks.get(key.to_string().as_str()).copied(), can_mark, can_revise))
                 }
                 @if can_revise {
                     label for="revise-note" { "Note for this revision" }
@@ -211,8 +218,9 @@ impl View<'_> {
                     p { button form="revise" type="submit" class="primary" { "Save revision" } }
                     p.meta {
                         "A statement whose text you change is marked editor-written; every \
-                         statement must still cite at least one passage of the reference list. \
-                         Clearing a statement's text removes it."
+                         statement must still cite at least one reference (its number, one per \
+                         source), and the references are renumbered by first use. Clearing a \
+                         statement's text removes it."
                     }
                 }
             }
@@ -223,6 +231,7 @@ impl View<'_> {
         &self,
         key: StatementKey,
         s: &evident_core::Statement,
+        references: &[CitedSource<'_>],
         mark: Option<Mark>,
         can_mark: bool,
         can_revise: bool,
@@ -237,7 +246,11 @@ impl View<'_> {
                         "["
                         @for (i, n) in s.citations.iter().enumerate() {
                             @if i > 0 { ", " }
-                            a href={ "#p-" (n) } { (n) }
+                            // The exact passage it quotes ("1b"), else the reference.
+                            @match quoted(references, key, *n) {
+                                Some(label) => a href={ "#p-" (label) } { (label) },
+                                None => a href={ "#p-" (n) } { (n) },
+                            }
                         }
                         "]"
                     }
@@ -278,23 +291,30 @@ impl View<'_> {
         }
     }
 
-    /// The reference list, each passage quoted whole.
-    fn passages(&self, answer: &Answer) -> Markup {
+    /// The reference list, one entry per source, each of its quoted passages whole under it.
+    fn passages(&self, references: &[CitedSource<'_>]) -> Markup {
         html! {
             section aria-labelledby="passages-h" {
                 h2 id="passages-h" { "Cited passages" }
                 ol {
-                    @for c in &answer.citations {
-                        li id={ "p-" (c.number) } value=(c.number) {
+                    @for r in references {
+                        @let c = r.source();
+                        li id={ "p-" (r.number) } value=(r.number) {
                             span.kind { (clean(&c.kind_label)) } " "
                             cite { (clean(&c.title)) }
-                            @if !c.trail.is_empty() {
-                                " " span.meta { (clean(&c.trail.join(" › "))) }
-                            }
-                            blockquote {
-                                @for (i, line) in c.passage.trim().lines().enumerate() {
-                                    @if i > 0 { br; }
-                                    (clean(line))
+                            ol type="a" {
+                                @for p in &r.passages {
+                                    li id={ "p-" (clean(&p.label)) } {
+                                        @if !p.citation.trail.is_empty() {
+                                            span.meta { (clean(&p.citation.trail.join(" › "))) }
+                                        }
+                                        blockquote {
+                                            @for (i, line) in p.citation.passage.trim().lines().enumerate() {
+                                                @if i > 0 { br; }
+                                                (clean(line))
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -353,4 +373,10 @@ impl View<'_> {
             }
         }
     }
+}
+
+/// The label of the passage of reference `n` that statement `key` quotes, if it quotes one.
+fn quoted<'r>(references: &'r [CitedSource<'_>], key: StatementKey, n: u32) -> Option<&'r str> {
+    let r = references.iter().find(|r| r.number == n)?;
+    r.passage_of(key).map(|p| p.label.as_str())
 }

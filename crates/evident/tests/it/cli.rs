@@ -202,7 +202,7 @@ fn ask_answers_with_citations_in_every_format_and_follows_up() {
     let q = "What is the treatment for necrotizing autoimmune myopathy?";
     let json = ok(data, &["ask", q, "--format", "json"]);
     let a: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(a["schema_version"], 1);
+    assert_eq!(a["schema_version"], evident_core::ANSWER_SCHEMA_VERSION);
     assert_eq!(a["abstained"], false);
     assert_eq!(a["analysis"]["kind"], "treatment");
     assert!(a["sections"].as_array().unwrap().len() >= 3);

@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod eval;
 mod serve;
 mod shared;
 mod store;

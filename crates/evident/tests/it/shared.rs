@@ -41,14 +41,21 @@ fn library_add_ingests_all_four_shared_corpora() {
     args.extend(paths.iter().map(String::as_str));
     let out = ok(tmp.path(), &args);
     eprintln!("{out}");
-    // Every skipped item is named with a reason; only empty MedQuAD answers and the NCI
-    // archive's manifest are expected.
+    // Every skipped item is named with a reason; only empty MedQuAD answers, the NCI
+    // archive's manifest and a few NCI pages whose only text is an image link (dropped as
+    // navigation) are expected.
+    let mut empty_pages = 0;
     for line in out.lines().filter(|l| l.starts_with("  - ")) {
+        if line.contains("nci-cancergov-md") && line.contains("no text found") {
+            empty_pages += 1;
+            continue;
+        }
         assert!(
             line.contains("MedQuAD") || line.contains("manifest.json"),
             "unexpected skip: {line}"
         );
     }
+    assert!(empty_pages <= 5, "{empty_pages} NCI pages with no text");
     let ids = listed_ids(tmp.path());
     let count = |prefix: &str| ids.iter().filter(|id| id.starts_with(prefix)).count();
     assert!(

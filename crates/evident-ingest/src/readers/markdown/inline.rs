@@ -1,5 +1,5 @@
-//! Inline Markdown to plain text: links keep their text; images, comments, tags, emphasis
-//! markers and backticks go; HTML entities are decoded as the HTML reader decodes them.
+//! Inline Markdown to plain text: links keep their text, except links to images ("Enlarge");
+//! images, comments, tags, emphasis markers and backticks go; HTML entities are decoded as the HTML reader decodes them.
 
 /// Inline Markdown to plain text.
 pub(crate) fn inline(s: &str) -> String {
@@ -45,6 +45,8 @@ fn inline_into(chars: &[char], out: &mut String) {
                     }
                 }
                 match link(chars, i) {
+                    // A link to an image ("[Enlarge](figure.jpg)") is a prompt to view it.
+                    Some((_, end)) if links_to_image(&chars[i..end]) => i = end,
                     Some(((s, e), end)) => {
                         inline_into(&chars[s..e], out);
                         i = end;
@@ -114,6 +116,22 @@ fn inline_into(chars: &[char], out: &mut String) {
             }
         }
     }
+}
+
+/// Whether a whole link `[text](url)` points at an image file.
+fn links_to_image(link: &[char]) -> bool {
+    let s: String = link.iter().collect();
+    let Some(url) = s.rsplit_once("](").map(|(_, u)| u.trim_end_matches(')')) else {
+        return false;
+    };
+    let path = url
+        .split(['?', '#', ' '])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
 }
 
 fn run_len(chars: &[char], i: usize, c: char) -> usize {

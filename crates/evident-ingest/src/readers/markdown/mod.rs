@@ -22,8 +22,10 @@
 //! heading when the body has none, so every passage carries the title in its trail. List items
 //! (`-`, `*`, `+`, `1.`) are list items, other lines join into paragraphs, fenced code blocks are
 //! paragraphs, and each table row is a paragraph of its cells joined by ` ; `. Inline markup is
-//! removed: links keep their text, images and HTML comments and tags are dropped, emphasis
-//! markers and code backticks are stripped and common HTML entities decoded.
+//! removed: links keep their text (but a link to an image, an "Enlarge" prompt, goes with the
+//! image), images and HTML comments and tags are dropped, emphasis markers and code backticks
+//! are stripped and common HTML entities decoded. Paragraphs and list items then get
+//! [`crate::clean`]'s repairs: a space after a glued sentence end, navigation sentences dropped.
 
 mod blocks;
 mod front_matter;
@@ -35,6 +37,7 @@ use blocks::{atx_heading, parse_blocks, Block};
 use front_matter::{split_front_matter, Meta};
 pub(crate) use inline::inline;
 
+use crate::clean::clean_block;
 use crate::{Confidence, Document, Error, Item, Reader, Result};
 
 const FORMAT: &str = "Markdown";
@@ -97,8 +100,8 @@ impl Reader for Markdown {
         for block in &blocks {
             match block {
                 Block::Heading(level, text) => b.heading(*level, text),
-                Block::Paragraph(text) => b.paragraph(text),
-                Block::ListItem(text) => b.list_item(text),
+                Block::Paragraph(text) => b.paragraph(&clean_block(text)),
+                Block::ListItem(text) => b.list_item(&clean_block(text)),
             };
         }
         Ok(vec![b.finish()])

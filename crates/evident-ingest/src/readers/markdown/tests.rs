@@ -131,6 +131,17 @@ fn inline_markup() {
         "snake_case and 5 * 3 and a*b"
     );
     assert_eq!(inline("[![alt](i.png)](/l) x"), " x");
+    // A link to an image is a prompt to view it and goes with the image; other links stay.
+    assert_eq!(
+        inline(
+            "Rest helps.[Enlarge](https://e.org/f/12.JPG)![A knee](https://e.org/f/12-s.jpg) Ice"
+        ),
+        "Rest helps. Ice"
+    );
+    assert_eq!(
+        inline("see [the chart](/charts/knee.html)"),
+        "see the chart"
+    );
     assert_eq!(
         inline("see <https://a.org/x> now"),
         "see https://a.org/x now"
