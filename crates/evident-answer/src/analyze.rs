@@ -423,6 +423,41 @@ fn lowercase_words(ws: &[Word]) -> usize {
         .sum()
 }
 
+/// The analysis of a follow-up that leans on its parent: it inherits what it leaves out (the
+/// focus, the kind when its own is general, earlier qualifiers), and its query leads with the
+/// parent's focus. `own` is the follow-up's analysis on its own.
+pub fn lean_on_parent(
+    question: &str,
+    own: QuestionAnalysis,
+    parent_q: &str,
+    parent_a: &QuestionAnalysis,
+) -> QuestionAnalysis {
+    let kind = if own.kind == QuestionKind::General {
+        parent_a.kind
+    } else {
+        own.kind
+    };
+    let mut quals = own.qualifiers;
+    for q in &parent_a.qualifiers {
+        if !quals.iter().any(|mine| mine.kind == q.kind) {
+            quals.push(q.clone());
+        }
+    }
+    let focus = parent_a.focus.clone().or(own.focus);
+    let query = format!(
+        "{} {}",
+        focus.as_deref().unwrap_or(parent_q),
+        question.trim()
+    );
+    QuestionAnalysis {
+        kind,
+        focus,
+        qualifiers: quals,
+        query,
+        follows: Some(parent_q.to_string()),
+    }
+}
+
 /// Analyses `question`; for a follow-up, `parent` is the question it follows and its analysis.
 pub fn analyze(
     question: &str,
@@ -432,7 +467,7 @@ pub fn analyze(
     let ws = words(question);
     let own_kind = kind_of(&ws);
     let own_focus = focus_of(&ws, lexicon);
-    let mut quals = qualifiers_of(&ws);
+    let quals = qualifiers_of(&ws);
     let Some((parent_q, parent_a)) = parent else {
         return QuestionAnalysis {
             kind: own_kind,
@@ -451,30 +486,18 @@ pub fn analyze(
             follows: Some(parent_q.to_string()),
         };
     }
-    // Inherit what the follow-up leaves out: the focus, the kind, earlier qualifiers.
-    let kind = if own_kind == QuestionKind::General {
-        parent_a.kind
-    } else {
-        own_kind
-    };
-    for q in &parent_a.qualifiers {
-        if !quals.iter().any(|mine| mine.kind == q.kind) {
-            quals.push(q.clone());
-        }
-    }
-    let focus = parent_a.focus.clone().or(own_focus);
-    let query = format!(
-        "{} {}",
-        focus.as_deref().unwrap_or(parent_q),
-        question.trim()
-    );
-    QuestionAnalysis {
-        kind,
-        focus,
-        qualifiers: quals,
-        query,
-        follows: Some(parent_q.to_string()),
-    }
+    lean_on_parent(
+        question,
+        QuestionAnalysis {
+            kind: own_kind,
+            focus: own_focus,
+            qualifiers: quals,
+            query: question.to_string(),
+            follows: None,
+        },
+        parent_q,
+        parent_a,
+    )
 }
 
 #[cfg(test)]

@@ -340,10 +340,10 @@ impl Checker<'_> {
             .join(" ");
         Ok(Concept {
             name,
-            stems: topic_stems(self.lib, &names[0]),
+            stems: topic_stems(&names[0]),
             synonyms: names[1..]
                 .iter()
-                .map(|s| topic_stems(self.lib, s))
+                .map(|s| topic_stems(s))
                 .filter(|s| !s.is_empty())
                 .collect(),
             condition: false,
@@ -375,7 +375,7 @@ impl Checker<'_> {
             return Ok(if self.mentioned(&stems)? {
                 Check::Covered(Concept {
                     name,
-                    stems: topic_stems(self.lib, &stems),
+                    stems: topic_stems(&stems),
                     synonyms: vec![other],
                     condition: false,
                 })
@@ -424,17 +424,12 @@ impl Checker<'_> {
                     continue;
                 }
                 let mut said = false;
-                for m in self.lib.stems(&w.original)? {
-                    if self.lib.phrase_with(&stems, &m)?
-                        || synonyms
-                            .iter()
-                            .map(|s| self.lib.phrase_with(s, &m))
-                            .collect::<Result<Vec<bool>, _>>()?
-                            .into_iter()
-                            .any(|b| b)
-                    {
-                        said = true;
-                        break;
+                'stems: for m in self.lib.stems(&w.original)? {
+                    for name in std::iter::once(&stems).chain(&synonyms) {
+                        if self.lib.phrase_with(name, &m)? {
+                            said = true;
+                            break 'stems;
+                        }
                     }
                 }
                 if !said {
@@ -457,17 +452,10 @@ impl Checker<'_> {
     }
 }
 
-/// Stems without the function words' stems (a concept is named by its topic words).
-fn topic_stems(lib: &Library, stems: &[String]) -> Vec<String> {
-    let stop: HashSet<String> = ["with", "and", "of", "in", "the", "a", "an", "to", "for"]
-        .iter()
-        .flat_map(|w| lib.stems(w).unwrap_or_default())
-        .collect();
-    stems
-        .iter()
-        .filter(|s| !stop.contains(*s) && !is_stopword(s))
-        .cloned()
-        .collect()
+/// Stems without the function words (a concept is named by its topic words; the index's
+/// stemmer leaves the stopwords as they are).
+fn topic_stems(stems: &[String]) -> Vec<String> {
+    stems.iter().filter(|s| !is_stopword(s)).cloned().collect()
 }
 
 /// Whether a modifier word narrows a name (and so must be said with it).

@@ -202,17 +202,10 @@ impl<'a> Composer<'a> {
         // A follow-up that names no concept of its own ("Which test should be used?") leans on
         // its parent too, whatever its length.
         if let (Some(p), false) = (parent, leans) {
-            if own.concept.is_none() && own.missing.is_none() {
-                if let Some(pf) = &p.analysis.focus {
-                    analysis.query = format!("{pf} {question}");
-                    analysis.focus = Some(pf.clone());
-                    for q in &p.analysis.qualifiers {
-                        if !analysis.qualifiers.iter().any(|m| m.kind == q.kind) {
-                            analysis.qualifiers.push(q.clone());
-                        }
-                    }
-                    leans = true;
-                }
+            if own.concept.is_none() && own.missing.is_none() && p.analysis.focus.is_some() {
+                analysis =
+                    crate::analyze::lean_on_parent(question, analysis, &p.question, &p.analysis);
+                leans = true;
             }
         }
         let (focus, new_focus) = match (&analysis.focus, leans) {
@@ -439,10 +432,7 @@ impl<'a> Composer<'a> {
         arrange::arrange(&mut answer, analysis, &hits, &chosen);
         if let (Some(new), Some(on)) = (&prepared.new_focus, &analysis.focus) {
             // The follow-up's title names its concept and what is new.
-            let mut title = on.split(" (").next().unwrap_or(on).to_string();
-            if let Some(first) = title.get(..1) {
-                title = first.to_uppercase() + &title[1..];
-            }
+            let title = arrange::capitalise(on.split(" (").next().unwrap_or(on));
             answer.title = format!("{title}: {new}");
         }
         if audience == Audience::Patient {
