@@ -193,6 +193,34 @@ struct NamePhrase {
     defined: Option<String>,
 }
 
+/// The question with a name said as a predicate put in its usual order, when the lexicon
+/// knows it that way: "my thyroid is underactive" → "my underactive thyroid", "the bladder is
+/// overactive" → "the overactive bladder". `None` when there is no such phrase.
+pub fn predicate_names(lib: &Library, question: &str) -> Option<String> {
+    let ws = words(question);
+    for i in 1..ws.len().saturating_sub(1) {
+        if !matches!(ws[i].lower.as_str(), "is" | "are" | "was" | "seems" | "became") {
+            continue;
+        }
+        let (noun, adjective) = (&ws[i - 1], &ws[i + 1]);
+        let name = format!("{} {}", adjective.lower, noun.lower);
+        let named = words(&name);
+        if lib
+            .lexicon()
+            .find(&named)
+            .iter()
+            .any(|f| f.start == 0 && f.end == 2)
+        {
+            return Some(format!(
+                "{}{name}{}",
+                &question[..noun.span.start],
+                &question[adjective.span.end..]
+            ));
+        }
+    }
+    None
+}
+
 /// Finds the question's concepts and checks each against the library.
 pub fn resolve(lib: &Library, question: &str) -> Result<Focus> {
     let ws = words(question);
@@ -338,14 +366,20 @@ impl Checker<'_> {
             .map(|w| w.original.as_str())
             .collect::<Vec<_>>()
             .join(" ");
+        let stems = topic_stems(&names[0]);
+        // A synonym that stems to part of the name says less than the name ("alcoholism" stems
+        // to "alcohol", which every title on alcohol names): it would let in any neighbour.
+        let synonyms = names[1..]
+            .iter()
+            .map(|s| topic_stems(s))
+            .filter(|s| {
+                !s.is_empty() && !(s.len() < stems.len() && s.iter().all(|x| stems.contains(x)))
+            })
+            .collect();
         Ok(Concept {
             name,
-            stems: topic_stems(&names[0]),
-            synonyms: names[1..]
-                .iter()
-                .map(|s| topic_stems(s))
-                .filter(|s| !s.is_empty())
-                .collect(),
+            stems,
+            synonyms,
             condition: false,
         })
     }

@@ -443,6 +443,22 @@ mod tests {
     }
 
     #[test]
+    fn verify_accepts_a_list_quoted_on_one_line_but_not_other_words() {
+        let passage = "Drugs\n\n- For adults, offer one of the following:\n\n- Alphamab\n\n- Betaprine\n\n- (Strong For)";
+        let whole = "For adults, offer one of the following: Alphamab; Betaprine (Strong For)";
+        let a = answer(vec![st(whole, vec![1])], vec![citation(1, passage)]);
+        assert_eq!(a.verify(), Ok(()));
+        for wrong in [
+            "For adults, offer one of the following: Betaprine; Alphamab.",
+            "For adults, offer one of the following: Alphamab; Gammazol.",
+            "For adults, offer both of the following: Alphamab; Betaprine.",
+        ] {
+            let a = answer(vec![st(wrong, vec![1])], vec![citation(1, passage)]);
+            assert!(a.verify().is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
     fn statements_are_keyed_in_reading_order() {
         let mut a = answer(
             vec![st("one", vec![1]), st("two", vec![1])],

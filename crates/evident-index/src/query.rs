@@ -30,6 +30,18 @@ pub struct QueryWeights {
     pub expansion: f32,
     /// Extra weight per repetition of a word in the query: `1 + repeat * ln(qtf)`.
     pub repeat: f32,
+    /// Weight of a passage's title, heading trail or text naming the focus concept (one of
+    /// [`Focus`] names as a phrase), relative to a word the user typed.
+    pub focus: f32,
+}
+
+/// What a question is about, as the composer resolved it: the names of one concept (its name
+/// and synonyms), each as the index's stems in order. Passages naming it rank higher, so that a
+/// long question whose other words are common ("medicine", "blood tests") still retrieves the
+/// sources on its condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Focus {
+    pub names: Vec<Vec<String>>,
 }
 
 impl Default for QueryWeights {
@@ -40,6 +52,7 @@ impl Default for QueryWeights {
             body: 1.0,
             expansion: 0.2,
             repeat: 0.5,
+            focus: 1.5,
         }
     }
 }
@@ -74,6 +87,7 @@ pub fn build(
     lexicon: &Lexicon,
     weights: &QueryWeights,
     expand: bool,
+    focus: &Focus,
 ) -> Option<BuiltQuery> {
     let ws = words(text);
     let mut qtf: BTreeMap<String, u32> = BTreeMap::new();
@@ -128,6 +142,22 @@ pub fn build(
     }
     if clauses.is_empty() {
         return None;
+    }
+    // The focus concept, by any of its names, in the title, the trail or the text. Stopwords
+    // are not among a name's stems, so a phrase allows a word or two between them ("cancer of
+    // the cervix").
+    for name in focus.names.iter().filter(|n| !n.is_empty()) {
+        for &(field, fw) in &field_weights {
+            let q: Box<dyn Query> = if name.len() == 1 {
+                term_query(field, &name[0])
+            } else {
+                let terms = name.iter().map(|s| Term::from_field_text(field, s)).collect();
+                let mut phrase = PhraseQuery::new(terms);
+                phrase.set_slop(2);
+                Box::new(phrase)
+            };
+            clauses.push((Occur::Should, boosted(q, weights.focus * fw)));
+        }
     }
     Some(BuiltQuery {
         query: Box::new(BooleanQuery::new(clauses)),

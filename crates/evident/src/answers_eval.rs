@@ -130,6 +130,9 @@ pub struct AnswersArgs {
     /// Composer tuning: abstain below this best-sentence support.
     #[arg(long)]
     pub min_support: Option<f32>,
+    /// Composer tuning: stop adding statements below this share of the first one's score.
+    #[arg(long)]
+    pub stop_ratio: Option<f32>,
 }
 
 /// Content "concepts" of a text: stems, with single-word lexicon synonyms merged into their
@@ -158,6 +161,9 @@ pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
     let mut opts = evident_answer::ComposeOptions::default();
     if let Some(p) = args.pool {
         opts.pool = p;
+    }
+    if let Some(r) = args.stop_ratio {
+        opts.stop_ratio = r;
     }
     if let Some(m) = args.max_statements {
         opts.max_statements = m;

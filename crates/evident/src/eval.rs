@@ -344,6 +344,7 @@ fn run_mode(
             body: w[2],
             expansion: w[3],
             repeat: w[4],
+            ..QueryWeights::default()
         };
     }
     let mut run = Run::new();

@@ -74,6 +74,9 @@ pub struct SentenceWeights {
     /// Factor on the score of sentences from sources other than the main one (the best source
     /// on the concept): an article reads from one source first, others add what it lacks.
     pub other_source: f32,
+    /// How much a source's title matching the question (the IDF-weighted share of question
+    /// terms it holds) adds to its retrieval strength when sources on the topic are ranked.
+    pub title_match: f32,
 }
 
 impl Default for SentenceWeights {
@@ -96,6 +99,7 @@ impl Default for SentenceWeights {
             sentence_kind_prior: true,
             own_kind_passages: 3,
             other_source: 0.85,
+            title_match: 2.0,
         }
     }
 }
@@ -122,6 +126,22 @@ const NOISE_HEADINGS: &[&str] = &[
     "guideline availability",
     "availability of companion documents",
     "copyright statement",
+    // Guideline summaries' furniture: how the guideline was made, what it considered, its
+    // flowcharts and who funded it, not what it recommends.
+    "methodology",
+    "description of method",
+    "interventions and practices considered",
+    "clinical algorithm",
+    "rating scheme",
+    "guideline objective",
+    "implementation of the guideline",
+    "funding source",
+    "disclosure",
+    "composition of group",
+    "guideline developer",
+    "guideline endorser",
+    "date released",
+    "adaptation",
 ];
 
 /// Words of page navigation and calls to action: a sentence holding one is about the page, not
@@ -373,15 +393,15 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     // Sources whose title names the concept: they come before sources that only mention it.
     let mut named_by_title: HashSet<&str> = HashSet::new();
     for (i, h) in hits.iter().enumerate() {
-        let Some(concept) = s.concept else {
-            *on_topic.entry(h.source.id.as_str()).or_default() += h.score;
-            continue;
-        };
         let title = title_stems.entry(h.source.id.as_str()).or_insert_with(|| {
             query::analyze(analyzer, &h.source.title)
                 .into_iter()
                 .collect()
         });
+        let Some(concept) = s.concept else {
+            *on_topic.entry(h.source.id.as_str()).or_default() += h.score;
+            continue;
+        };
         let mut context = title.clone();
         context.extend(query::analyze(analyzer, &h.passage.trail.join(" ")));
         // A passage is a section of its source: it is about the concept when its title or
@@ -431,12 +451,50 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
                     )
             })
     };
+    // A recommendation on the topic leads even when its title names the condition a test is
+    // for rather than the test ("Prostate Cancer: Screening" for a question on PSA screening),
+    // as long as its title shares a word of the question: a recommendation on something else
+    // that mentions the concept in passing does not.
+    let title_shares = |id: &str| {
+        title_stems
+            .get(id)
+            .is_some_and(|stems| s.terms.covered(stems) > 0.0)
+    };
+    let leading: HashSet<&str> = on_topic
+        .keys()
+        .copied()
+        .filter(|id| recommends(id) && (named_by_title.contains(id) || title_shares(id)))
+        .collect();
+    // Among sources equally on the topic, the one whose title says more of the question (the
+    // guideline the question names, "per the VA/DoD…") ranks higher.
+    let matched = |id: &str, strength: f32| {
+        let share = title_stems
+            .get(id)
+            .map_or(0.0, |stems| s.terms.covered(stems) / s.terms.total);
+        strength * (1.0 + s.weights.title_match * share)
+    };
+    // Recommendations that lead: those whose titles match the question best (in steps of a
+    // quarter of its terms' weight) first, and of those the newest, the current guidance.
+    let leading_key = |id: &str| {
+        if !leading.contains(id) {
+            return (false, 0, 0);
+        }
+        let share = title_stems
+            .get(id)
+            .map_or(0.0, |stems| s.terms.covered(stems) / s.terms.total);
+        let year = hits
+            .iter()
+            .find(|h| h.source.id == id)
+            .and_then(|h| h.source.year)
+            .unwrap_or(0);
+        (true, (share * 4.0).round() as i32, year)
+    };
     ranked.sort_by(|a, b| {
         let titled = |id: &str| named_by_title.contains(id);
-        titled(b.0)
-            .cmp(&titled(a.0))
-            .then_with(|| (titled(b.0) && recommends(b.0)).cmp(&(titled(a.0) && recommends(a.0))))
-            .then(b.1.total_cmp(&a.1))
+        leading_key(b.0)
+            .cmp(&leading_key(a.0))
+            .then_with(|| titled(b.0).cmp(&titled(a.0)))
+            .then(matched(b.0, b.1).total_cmp(&matched(a.0, a.1)))
             .then_with(|| a.0.cmp(b.0))
     });
     if ranked.iter().any(|(id, _)| fits(id)) {
@@ -499,7 +557,10 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
             query::analyze(&mut analyzer, &trail).into_iter().collect();
         let rel_source = gate.strength[hit.source.id.as_str()];
         let rank_prior = 1.0 / (1.0 + i as f32 / w.rank_decay);
-        let in_context = s.terms.covered(&trail_stems);
+        // A passage's context is its source's title and its headings.
+        let mut context = trail_stems.clone();
+        context.extend(query::analyze(&mut analyzer, &hit.source.title));
+        let in_context = s.terms.covered(&context);
         let focus_in_trail = s.terms.focus.iter().any(|f| trail_stems.contains(f));
         let trail_cue = cues.iter().any(|c| trail_stems.contains(c));
         let prior = if w.sentence_kind_prior {
@@ -508,10 +569,7 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
             1.0
         };
         let text = &hit.passage.text;
-        for r in split_sentences(text) {
-            let Some(sentence) = statement_text(&text[r]) else {
-                continue;
-            };
+        for sentence in passage_statements(text) {
             let stems: HashSet<String> = query::analyze(&mut analyzer, &sentence)
                 .into_iter()
                 .collect();
@@ -557,11 +615,108 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
         trails.insert(i, trail_stems);
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    if std::env::var_os("EVIDENT_DEBUG_GATE").is_some() {
+        eprintln!("concept {:?}\nallowed {:?} main {:?} total {}", s.concept, gate.allowed, gate.main, s.terms.total);
+        for c in out.iter().take(8) {
+            eprintln!("  {:.3} sup {:.3} {} | {}", c.score, c.support, hits[c.hit].source.id, &c.text[..c.text.len().min(100)]);
+        }
+    }
     Ok(Scored {
         candidates: out,
         main_source: gate.main,
         trails,
     })
+}
+
+/// Items a list may have to be quoted whole after its lead-in sentence, and words per item.
+const LIST_ITEMS: std::ops::RangeInclusive<usize> = 2..=12;
+const LIST_ITEM_WORDS: usize = 25;
+
+/// The quotable statements of a passage: its sentences made fit to quote ([`statement_text`]),
+/// and each short list quoted whole with the sentence that introduces it ("…recommends one of
+/// the following: A; B; C."), since its items alone are fragments and its lead-in alone says
+/// nothing. Guidelines put their drug choices in such lists.
+fn passage_statements(text: &str) -> Vec<String> {
+    let sentences: Vec<&str> = split_sentences(text).into_iter().map(|r| &text[r]).collect();
+    let mut out = Vec::new();
+    for (i, sentence) in sentences.iter().enumerate() {
+        if let Some(s) = statement_text(sentence) {
+            out.push(s);
+            continue;
+        }
+        if let Some(s) = list_statement(sentence, &sentences[i + 1..]) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// `intro` (ending with a colon) and the short list items that follow it, as one statement:
+/// items joined with "; " (or with the source's own "; or"), a closing grade in parentheses
+/// kept. `None` when `intro` does not introduce such a list.
+fn list_statement(intro: &str, rest: &[&str]) -> Option<String> {
+    fn marker(s: &str) -> Option<&str> {
+        let t = s.trim_start();
+        ["- ", "* ", "• "]
+            .iter()
+            .find_map(|m| t.strip_prefix(m))
+            .map(str::trim)
+    }
+    let head = marker(intro).unwrap_or(intro.trim());
+    // A lead-in says something ("…recommends one of the following:"), a label does not
+    // ("Evidence (surgery):").
+    if !head.ends_with(':') || head.ends_with("::") || head.split_whitespace().count() < 4 {
+        return None;
+    }
+    let mut items: Vec<&str> = Vec::new();
+    let mut grade: Option<&str> = None;
+    for s in rest {
+        let Some(item) = marker(s) else { break };
+        let grade_like = item.starts_with('(') && item.ends_with(')') && !items.is_empty();
+        if grade_like && item.split_whitespace().count() <= 8 {
+            grade = Some(item);
+            break;
+        }
+        let n_words = item.split_whitespace().count();
+        // A long item that is a sentence of its own is quoted on its own.
+        let sentence = item.ends_with('.') && n_words > LIST_ITEM_WORDS / 2;
+        if item.ends_with(':') || n_words > LIST_ITEM_WORDS || sentence {
+            break;
+        }
+        items.push(item);
+        if items.len() > *LIST_ITEMS.end() {
+            return None;
+        }
+    }
+    if !LIST_ITEMS.contains(&items.len()) {
+        return None;
+    }
+    let mut text = format!("{head} ");
+    for (k, item) in items.iter().enumerate() {
+        let last = k + 1 == items.len();
+        let joined = ["; or", "; and", ", or", ", and"]
+            .iter()
+            .any(|j| item.ends_with(j));
+        if joined && !last {
+            text.push_str(item);
+            text.push(' ');
+            continue;
+        }
+        let item = item.trim_end_matches([';', ',', '.']);
+        text.push_str(item);
+        if !last {
+            text.push_str("; ");
+        }
+    }
+    match grade {
+        Some(g) => {
+            text.push(' ');
+            text.push_str(g);
+        }
+        None => text.push('.'),
+    }
+    // The whole must pass as a statement (no navigation, a sensible length, …).
+    statement_text(&text)
 }
 
 /// A passage sentence made fit to quote: list marker and the source's reference numbers
@@ -597,6 +752,8 @@ fn statement_text(sentence: &str) -> Option<String> {
         || lower.starts_with("for more information")
         || lower.starts_with("click")
         || lower.contains("this summary")
+        || lower.contains("guideline clearinghouse")
+        || lower.contains("original guideline document")
         || lower.contains("pdq")
         || lower.starts_with("table ")
         || lower.starts_with("figure ")
@@ -628,5 +785,23 @@ mod tests {
         ] {
             assert!(statement_text(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_short_list_is_quoted_whole_with_its_lead_in() {
+        let passage = "Drugs\n\n- For adults with widget disorder, the group recommends one of the following:\n\n- Alphamab\n\n- Betaprine- oral or injected\n\n- (Strong For; Reviewed)\n\n- Gammazol is an option when these fail.";
+        let got = passage_statements(passage);
+        assert_eq!(
+            got[0],
+            "For adults with widget disorder, the group recommends one of the following: Alphamab; Betaprine- oral or injected (Strong For; Reviewed)"
+        );
+        // A lead-in with one item, or with long items, is not a list to quote.
+        let one = "- The options are:\n\n- Alphamab\n\nDone here.";
+        assert!(passage_statements(one).is_empty());
+        let no_grade = "Use one of these drugs:\n- Alphamab;\n- Betaprine; or\n- Gammazol.\n";
+        assert_eq!(
+            passage_statements(no_grade),
+            vec!["Use one of these drugs: Alphamab; Betaprine; or Gammazol."]
+        );
     }
 }

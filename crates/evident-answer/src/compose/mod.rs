@@ -195,7 +195,14 @@ impl<'a> Composer<'a> {
         }
         let parent_pair = parent.map(|p| (p.question.as_str(), &p.analysis));
         let mut analysis = analyze(question, parent_pair, self.lib.lexicon());
-        let own = concepts::resolve(self.lib, question)?;
+        // "My thyroid is underactive" names the underactive thyroid: search and resolve it so.
+        let reordered = concepts::predicate_names(self.lib, question);
+        if let Some(q) = &reordered {
+            if analysis.query == question {
+                analysis.query = q.clone();
+            }
+        }
+        let own = concepts::resolve(self.lib, reordered.as_deref().unwrap_or(question))?;
         // A follow-up that leans on its parent stays on the parent's concept and asks about
         // something new within it.
         let mut leans = analysis.follows.is_some() && analysis.query != question;
@@ -248,9 +255,20 @@ impl<'a> Composer<'a> {
         let mut out = Vec::with_capacity(audiences.len());
         let started = Instant::now();
         let who: Vec<Audience> = audiences.iter().map(|(a, _)| *a).collect();
+        // Passages naming the concept rank higher: the answer must stay on it.
+        let focus = evident_index::query::Focus {
+            names: prepared
+                .focus
+                .concept
+                .iter()
+                .flat_map(|c| std::iter::once(&c.stems).chain(&c.synonyms))
+                .cloned()
+                .collect(),
+        };
         let opts = SearchOptions {
             k: self.opts.pool,
             snippets: false,
+            focus,
             ..SearchOptions::default()
         };
         let per_audience = match self
@@ -424,8 +442,8 @@ impl<'a> Composer<'a> {
         );
         let chosen = arrange::Chosen {
             candidates,
-            chosen: &chosen,
-            lead: self.opts.lead_statements,
+            chosen: &chosen.chosen,
+            lead: chosen.lead,
             section_of: &section_of,
             template: &template,
         };

@@ -21,8 +21,17 @@ pub(crate) struct Diversity {
     pub stop_ratio: f32,
 }
 
-/// Picks up to `n` candidates: the first `lead` freely, the rest at most `cap` per section
-/// (`section_of[i]` is candidate `i`'s section; candidates beyond it are not considered).
+/// The chosen candidates, in selection order; the first `lead` of them open the answer.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Selection {
+    pub chosen: Vec<usize>,
+    /// At most the `lead` asked for: fewer when fewer candidates are fit to lead.
+    pub lead: usize,
+}
+
+/// Picks up to `n` candidates: up to `lead` fit to lead (any section), then the rest at most
+/// `cap` per section (`section_of[i]` is candidate `i`'s section; candidates beyond it are not
+/// considered). When the candidates fit to lead run out, the lead is shorter, not the answer.
 pub(crate) fn select(
     candidates: &[Candidate],
     n: usize,
@@ -31,7 +40,7 @@ pub(crate) fn select(
     section_of: &[usize],
     cap: usize,
     diversity: Diversity,
-) -> Vec<usize> {
+) -> Selection {
     let Diversity {
         max_overlap,
         overlap_penalty,
@@ -68,17 +77,19 @@ pub(crate) fn select(
     let mut overlap = vec![0.0f32; pool];
     let mut per_section: HashMap<usize, usize> = HashMap::new();
     let mut seen_text: HashSet<&str> = HashSet::new();
+    let mut lead = lead;
     while chosen.len() < n {
+        let in_lead = chosen.len() < lead;
         let mut best: Option<(f32, usize)> = None;
         for (i, c) in candidates.iter().enumerate() {
             if taken[i] || overlap[i] > max_overlap || seen_text.contains(lower[i].as_str()) {
                 continue;
             }
             let full = per_section.get(&section_of[i]).copied().unwrap_or(0) >= cap;
-            if chosen.len() >= lead && full {
+            if !in_lead && full {
                 continue;
             }
-            if chosen.len() < lead && any_lead_ok && !lead_ok(c) {
+            if in_lead && any_lead_ok && !lead_ok(c) {
                 continue;
             }
             let s = c.score - overlap_penalty * overlap[i];
@@ -86,13 +97,20 @@ pub(crate) fn select(
                 best = Some((s, i));
             }
         }
-        let Some((score, k)) = best else { break };
+        let Some((score, k)) = best else {
+            if in_lead && !chosen.is_empty() {
+                // No candidate fit to lead is left: the lead ends here, the body goes on.
+                lead = chosen.len();
+                continue;
+            }
+            break;
+        };
         let first = *first_score.get_or_insert(score);
         if chosen.len() >= min_statements.max(lead) && score < stop_ratio * first {
             break;
         }
         seen_text.insert(lower[k].as_str());
-        if chosen.len() >= lead {
+        if !in_lead {
             *per_section.entry(section_of[k]).or_default() += 1;
         }
         chosen.push(k);
@@ -103,7 +121,8 @@ pub(crate) fn select(
             }
         }
     }
-    chosen
+    let lead = lead.min(chosen.len());
+    Selection { chosen, lead }
 }
 
 /// Jaccard similarity of two sorted, duplicate-free id lists.
@@ -177,21 +196,26 @@ mod tests {
         // Lead 1, then at most one per section; candidates 3 and 4 share section 1.
         let any = |_: &Candidate| true;
         let chosen = select(&c, 5, 1, &any, &[0, 0, 0, 1, 1, 2], 1, diversity);
-        assert_eq!(chosen, vec![0, 3, 5]);
+        assert_eq!(chosen.chosen, vec![0, 3, 5]);
         // Selection stops once the best left scores under the share of the first.
         let stopping = Diversity {
             stop_ratio: 0.45,
             ..diversity
         };
         assert_eq!(
-            select(&c, 5, 1, &any, &[0, 0, 0, 1, 1, 2], 1, stopping),
+            select(&c, 5, 1, &any, &[0, 0, 0, 1, 1, 2], 1, stopping).chosen,
             vec![0, 3]
         );
         // The lead comes from candidates fit to lead when there are any.
         let only_last = |c: &Candidate| c.text.starts_with("mu");
         assert_eq!(
-            select(&c, 2, 1, &only_last, &[0, 0, 0, 1, 1, 2], 1, diversity)[0],
+            select(&c, 2, 1, &only_last, &[0, 0, 0, 1, 1, 2], 1, diversity).chosen[0],
             5
         );
+        // Two lead places but one candidate fit to lead: the lead is one statement and the
+        // body still fills (it used to stop at the empty lead place).
+        let picked = select(&c, 5, 2, &only_last, &[0, 0, 0, 1, 1, 2], 1, diversity);
+        assert_eq!(picked.lead, 1);
+        assert_eq!(picked.chosen, vec![5, 0, 3]);
     }
 }

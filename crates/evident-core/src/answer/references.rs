@@ -150,9 +150,25 @@ fn letters(mut i: usize) -> String {
     String::from_utf8(out).expect("ASCII letters")
 }
 
-/// A passage as statements are matched against it.
+/// A passage (or a statement) as statements are matched against passages: lowercased, words
+/// single-spaced, the source's reference numbers removed, and list punctuation ignored — bullet
+/// markers ("-", "*", "•") and a word's closing ";", "," or "." — so that a list quoted whole on
+/// one line ("…the following: A; B; C.") matches the passage that sets it out item by item.
+/// Every word, and its order, must still be the source's.
 fn normalized(text: &str) -> String {
-    normalize_for_match(&strip_reference_markers(text))
+    let text = normalize_for_match(&strip_reference_markers(text));
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(' ') {
+        let word = word.trim_end_matches([';', ',', '.']);
+        if word.is_empty() || matches!(word, "-" | "*" | "•") {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// A statement's text as it is looked for in passages.

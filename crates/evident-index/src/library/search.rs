@@ -50,6 +50,8 @@ pub struct SearchOptions {
     pub mode: SearchMode,
     /// How hybrid mode combines the BM25 and dense rankings.
     pub fusion: Fusion,
+    /// The concept the question is about, when the caller resolved one (BM25 weighs it).
+    pub focus: query::Focus,
 }
 
 impl Default for SearchOptions {
@@ -63,6 +65,7 @@ impl Default for SearchOptions {
             weights: QueryWeights::default(),
             mode: SearchMode::Auto,
             fusion: Fusion::default(),
+            focus: query::Focus::default(),
         }
     }
 }
@@ -212,8 +215,9 @@ impl Library {
         text: &str,
         weights: &QueryWeights,
         expand: bool,
+        focus: &query::Focus,
     ) -> Result<query::BuiltQuery> {
-        query::build(text, &self.fields, analyzer, self.lexicon, weights, expand)
+        query::build(text, &self.fields, analyzer, self.lexicon, weights, expand, focus)
             .ok_or_else(|| Error::EmptyQuery(text.to_string()))
     }
 
@@ -239,7 +243,7 @@ impl Library {
         audiences: &[Audience],
     ) -> Result<Vec<Vec<Hit>>> {
         let mut analyzer = self.analyzer()?;
-        let built = self.build_query(&mut analyzer, text, &opts.weights, opts.expand);
+        let built = self.build_query(&mut analyzer, text, &opts.weights, opts.expand, &opts.focus);
         let mode = self.effective_mode(opts.mode);
         let built = match (built, mode) {
             (Ok(b), _) => Some(b),
@@ -254,11 +258,12 @@ impl Library {
             opts.k
         };
         let key = format!(
-            "{}\u{1f}{mode:?}\u{1f}{pool}\u{1f}{:?}\u{1f}{}\u{1f}{:?}\u{1f}{text}",
+            "{}\u{1f}{mode:?}\u{1f}{pool}\u{1f}{:?}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{text}",
             searcher.generation().generation_id(),
             opts.fusion,
             opts.expand,
-            opts.weights
+            opts.weights,
+            opts.focus
         );
         let cached = self.results.lock().expect("result cache").get(&key);
         let ranked = match cached {
@@ -526,7 +531,13 @@ impl Library {
     /// Explains how a query is expanded: (stems, lexicon additions).
     pub fn explain(&self, text: &str) -> Result<(Vec<String>, Vec<String>)> {
         let mut analyzer = self.analyzer()?;
-        let built = self.build_query(&mut analyzer, text, &QueryWeights::default(), true)?;
+        let built = self.build_query(
+            &mut analyzer,
+            text,
+            &QueryWeights::default(),
+            true,
+            &query::Focus::default(),
+        )?;
         Ok((
             built.stems.into_iter().map(|(s, _)| s).collect(),
             built.expansions,
