@@ -199,7 +199,10 @@ struct NamePhrase {
 pub fn predicate_names(lib: &Library, question: &str) -> Option<String> {
     let ws = words(question);
     for i in 1..ws.len().saturating_sub(1) {
-        if !matches!(ws[i].lower.as_str(), "is" | "are" | "was" | "seems" | "became") {
+        if !matches!(
+            ws[i].lower.as_str(),
+            "is" | "are" | "was" | "seems" | "became"
+        ) {
             continue;
         }
         let (noun, adjective) = (&ws[i - 1], &ws[i + 1]);
@@ -373,7 +376,8 @@ impl Checker<'_> {
             .iter()
             .map(|s| topic_stems(s))
             .filter(|s| {
-                !s.is_empty() && !(s.len() < stems.len() && s.iter().all(|x| stems.contains(x)))
+                let part_of_name = s.len() < stems.len() && s.iter().all(|x| stems.contains(x));
+                !s.is_empty() && !part_of_name
             })
             .collect();
         Ok(Concept {

@@ -151,7 +151,10 @@ pub fn build(
             let q: Box<dyn Query> = if name.len() == 1 {
                 term_query(field, &name[0])
             } else {
-                let terms = name.iter().map(|s| Term::from_field_text(field, s)).collect();
+                let terms = name
+                    .iter()
+                    .map(|s| Term::from_field_text(field, s))
+                    .collect();
                 let mut phrase = PhraseQuery::new(terms);
                 phrase.set_slop(2);
                 Box::new(phrase)

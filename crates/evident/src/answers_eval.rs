@@ -133,6 +133,12 @@ pub struct AnswersArgs {
     /// Composer tuning: stop adding statements below this share of the first one's score.
     #[arg(long)]
     pub stop_ratio: Option<f32>,
+    /// Composer tuning: score lost per unit of overlap with the statements already chosen.
+    #[arg(long)]
+    pub overlap_penalty: Option<f32>,
+    /// Composer tuning: statements per section at most.
+    #[arg(long)]
+    pub section_cap: Option<usize>,
 }
 
 /// Content "concepts" of a text: stems, with single-word lexicon synonyms merged into their
@@ -164,6 +170,12 @@ pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
     }
     if let Some(r) = args.stop_ratio {
         opts.stop_ratio = r;
+    }
+    if let Some(p) = args.overlap_penalty {
+        opts.overlap_penalty = p;
+    }
+    if let Some(c) = args.section_cap {
+        opts.section_cap = c;
     }
     if let Some(m) = args.max_statements {
         opts.max_statements = m;

@@ -615,12 +615,6 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
         trails.insert(i, trail_stems);
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
-    if std::env::var_os("EVIDENT_DEBUG_GATE").is_some() {
-        eprintln!("concept {:?}\nallowed {:?} main {:?} total {}", s.concept, gate.allowed, gate.main, s.terms.total);
-        for c in out.iter().take(8) {
-            eprintln!("  {:.3} sup {:.3} {} | {}", c.score, c.support, hits[c.hit].source.id, &c.text[..c.text.len().min(100)]);
-        }
-    }
     Ok(Scored {
         candidates: out,
         main_source: gate.main,
@@ -637,7 +631,10 @@ const LIST_ITEM_WORDS: usize = 25;
 /// the following: A; B; C."), since its items alone are fragments and its lead-in alone says
 /// nothing. Guidelines put their drug choices in such lists.
 fn passage_statements(text: &str) -> Vec<String> {
-    let sentences: Vec<&str> = split_sentences(text).into_iter().map(|r| &text[r]).collect();
+    let sentences: Vec<&str> = split_sentences(text)
+        .into_iter()
+        .map(|r| &text[r])
+        .collect();
     let mut out = Vec::new();
     for (i, sentence) in sentences.iter().enumerate() {
         if let Some(s) = statement_text(sentence) {

@@ -92,7 +92,7 @@ impl Default for ComposeOptions {
             section_pool: 400,
             nearest_topics: 5,
             min_statements: 8,
-            stop_ratio: 0.55,
+            stop_ratio: 0.6,
         }
     }
 }

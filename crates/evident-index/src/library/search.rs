@@ -217,8 +217,16 @@ impl Library {
         expand: bool,
         focus: &query::Focus,
     ) -> Result<query::BuiltQuery> {
-        query::build(text, &self.fields, analyzer, self.lexicon, weights, expand, focus)
-            .ok_or_else(|| Error::EmptyQuery(text.to_string()))
+        query::build(
+            text,
+            &self.fields,
+            analyzer,
+            self.lexicon,
+            weights,
+            expand,
+            focus,
+        )
+        .ok_or_else(|| Error::EmptyQuery(text.to_string()))
     }
 
     /// The index's text analyzer (tokenise, lowercase, stem), for callers that stem many texts:
