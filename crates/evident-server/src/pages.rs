@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use evident_core::{Audience, ReviewState};
-use evident_store::{Article, ArticleQuery};
+use evident_store::{Article, ArticleQuery, User};
 use futures_util::StreamExt;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -82,30 +82,28 @@ async fn home(
     let q = query.get("q").map(|q| clean(q)).filter(|q| !q.is_empty());
     let store = state.store();
     let q2 = q.clone();
+    // The home page lists what the public may see, whoever is signed in (merged articles are
+    // left out by the query's default).
     let (approved, recent, found) = blocking(move || {
-        let approved = store.list_articles(&ArticleQuery {
+        let public = |q: ArticleQuery| store.list_articles(&q.visible_to(None));
+        let approved = public(ArticleQuery {
             published_only: true,
             limit: 10,
             ..ArticleQuery::default()
         })?;
-        let recent = store.list_articles(&ArticleQuery {
+        let recent = public(ArticleQuery {
             limit: 10,
             ..ArticleQuery::default()
         })?;
         let found = match q2 {
-            Some(text) => Some(store.list_articles(&ArticleQuery {
+            Some(text) => Some(public(ArticleQuery {
                 text: Some(text),
                 limit: 50,
                 ..ArticleQuery::default()
             })?),
             None => None,
         };
-        let public = |list: Vec<Article>| -> Vec<Article> {
-            list.into_iter()
-                .filter(|a| a.state != ReviewState::Withdrawn && a.merged_into.is_none())
-                .collect()
-        };
-        Ok((public(approved), public(recent), found.map(public)))
+        Ok((approved, recent, found))
     })
     .await?;
     let (audience, _) = chosen_audience(&query, &headers);
@@ -177,6 +175,21 @@ fn article_list(articles: &[Article], empty: &str) -> Markup {
     }
 }
 
+/// Article `id` if `viewer` may see it ([`Article::visible_to`], the one visibility rule);
+/// otherwise, as when there is no such article, not found — the page, the API and follow-ups
+/// alike, so a withdrawn article is neither shown nor quoted.
+pub(crate) async fn visible_article(
+    state: &AppState,
+    viewer: Option<&User>,
+    id: i64,
+) -> Result<Article, AppError> {
+    let store = state.store();
+    let article = blocking(move || Ok(store.article(id)?)).await?;
+    article
+        .filter(|a| a.visible_to(viewer))
+        .ok_or_else(|| AppError::NotFound(format!("article {id} not found")))
+}
+
 /// The state the public sees: an article with a published version shows as Approved while a
 /// revision is reviewed.
 pub fn shown_state(a: &Article) -> ReviewState {
@@ -219,6 +232,9 @@ async fn ask_form(
         ),
         None => None,
     };
+    if let Some(parent) = parent {
+        visible_article(&state, user.as_ref(), parent).await?;
+    }
     let audience = form
         .audience
         .as_deref()

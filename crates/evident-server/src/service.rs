@@ -74,7 +74,11 @@ pub async fn ask(
             if let Some(existing) = store
                 .children(parent_article.id)?
                 .into_iter()
-                .find(|c| c.normalized_question == wanted && c.merged_into.is_none())
+                .find(|c| {
+                    c.normalized_question == wanted
+                        && c.merged_into.is_none()
+                        && c.visible_to(user.as_ref())
+                })
             {
                 return Ok(Asked {
                     article: existing,

@@ -1,7 +1,7 @@
 //! Store errors. The user's mistakes (not found, forbidden, illegal transition, stale version)
 //! are kept apart from internal failures (database, corrupt rows), which are logged, not shown.
 
-use evident_core::{BoxError, ErrorCode, ErrorKind, TransitionError};
+use evident_core::{BoxError, ErrorCode, ErrorKind, ReviewState, TransitionError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,6 +19,28 @@ pub enum Error {
         "version {seen} is stale: the article is now at version {current}; reload and try again"
     )]
     Stale { seen: u32, current: u32 },
+    /// The article changed since the actor saw it (same version, but claimed, approved,
+    /// withdrawn, commented on, …): the action was chosen on a state that is gone.
+    #[error(
+        "the article has changed since you loaded it: it is now {}, at version {version}; \
+         reload it and check before acting again",
+        state.label().to_lowercase()
+    )]
+    Changed { state: ReviewState, version: u32 },
+    /// Approving an article another reviewer has claimed.
+    #[error(
+        "{claimant} has claimed this article; only the reviewer who claimed it may approve it"
+    )]
+    ClaimedByOther {
+        /// The claimant's display name.
+        claimant: String,
+    },
+    /// Approving a version one wrote oneself: every version needs a second pair of eyes.
+    #[error(
+        "you wrote version {version} of this article, so you may not approve it; \
+         another reviewer must"
+    )]
+    SelfApproval { version: u32 },
     /// Someone else changed the article at the same moment; nothing was changed.
     #[error("the article was changed by someone else at the same time; reload and try again")]
     Conflict,
@@ -80,6 +102,9 @@ impl ErrorCode for Error {
             Error::Forbidden(_) => "forbidden",
             Error::Transition(e) => e.code(),
             Error::Stale { .. } => "stale_version",
+            Error::Changed { .. } => "changed",
+            Error::ClaimedByOther { .. } => "claimed_by_other",
+            Error::SelfApproval { .. } => "self_approval",
             Error::Conflict => "conflict",
             Error::Duplicate(_) => "duplicate",
             Error::Invalid(_) => "invalid",
@@ -93,9 +118,13 @@ impl ErrorCode for Error {
         match self {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Unauthenticated(_) | Error::InvalidCredentials => ErrorKind::Unauthenticated,
-            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::Forbidden(_) | Error::SelfApproval { .. } => ErrorKind::Forbidden,
             Error::Transition(e) => e.kind(),
-            Error::Stale { .. } | Error::Conflict | Error::Duplicate(_) => ErrorKind::Conflict,
+            Error::Stale { .. }
+            | Error::Changed { .. }
+            | Error::ClaimedByOther { .. }
+            | Error::Conflict
+            | Error::Duplicate(_) => ErrorKind::Conflict,
             Error::Invalid(_) => ErrorKind::Invalid,
             Error::RateLimited => ErrorKind::RateLimited,
             Error::Internal { .. } => ErrorKind::Internal,

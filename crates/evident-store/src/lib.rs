@@ -8,10 +8,14 @@
 //! PostgreSQL (`postgres://…`), with the same migrations (`migrations/`) and the same test suite.
 //! It knows nothing of HTTP: the server calls it from blocking tasks.
 //!
-//! Concurrency: every article row carries `rev`, bumped by every change; a change is
-//! `UPDATE … WHERE id = ? AND rev = ?`, so of two reviewers acting on the same article exactly
-//! one wins and the other gets [`Error::Conflict`]. Acting on a version other than the article's
-//! current one is [`Error::Stale`].
+//! Concurrency: every article row carries `rev`, bumped by every change. A review action names
+//! what the actor [`Seen`] (the version and the `rev`); one transaction checks it against the
+//! row and writes with `UPDATE … WHERE id = ? AND rev = ?`, so an action chosen on a state that
+//! has since changed is refused ([`Error::Stale`] for another version, [`Error::Changed`] for
+//! anything else) and of two actors acting on the same state exactly one wins.
+//!
+//! Visibility: [`visible`] is the one rule for who may see an article in a state; the server's
+//! pages and API both ask it (through [`Article::visible_to`] and [`ArticleQuery::visible_to`]).
 //!
 //! ```no_run
 //! use evident_store::Store;
@@ -81,7 +85,12 @@ pub struct Article {
     pub published_version: Option<u32>,
     /// Username of the reviewer who claimed it, while under review.
     pub claimed_by: Option<String>,
+    /// Username of the reviewer who approved the published version.
     pub approved_by: Option<String>,
+    /// Display names of `claimed_by` and `approved_by`: what the public is shown (login names
+    /// stay internal).
+    pub claimed_by_name: Option<String>,
+    pub approved_by_name: Option<String>,
     pub approved_at: Option<Millis>,
     pub parent_id: Option<i64>,
     /// Set when a cited source was re-ingested with different content or removed.
@@ -100,6 +109,63 @@ impl Article {
     pub fn shown_version(&self) -> u32 {
         self.published_version.unwrap_or(self.current_version)
     }
+
+    /// What a user who loaded this article saw: name it when acting on it.
+    pub fn seen(&self) -> Seen {
+        Seen {
+            version: self.current_version,
+            rev: self.rev,
+        }
+    }
+
+    /// Whether `viewer` (`None`: an anonymous visitor) may see this article: [`visible`].
+    pub fn visible_to(&self, viewer: Option<&User>) -> bool {
+        visible(self.state, viewer)
+    }
+}
+
+/// Who may see an article in `state`: everyone while it is in a public state (Submitted, Under
+/// review, Changes requested, Approved), otherwise (Withdrawn) only signed-in reviewers, editors
+/// and admins. The one visibility rule: pages, the API and follow-ups all ask it, so a state
+/// hidden from the public pages is hidden everywhere.
+pub fn visible(state: ReviewState, viewer: Option<&User>) -> bool {
+    let public = match state {
+        ReviewState::Submitted
+        | ReviewState::UnderReview
+        | ReviewState::ChangesRequested
+        | ReviewState::Approved => true,
+        ReviewState::Withdrawn => false,
+    };
+    public || viewer.is_some_and(|u| u.role >= Role::Reviewer)
+}
+
+/// Why `user` may not approve the current version of `article`, whose author is `author`
+/// (`None`: Evident composed it), whatever their role: another reviewer claimed the article
+/// ([`Error::ClaimedByOther`]), or they wrote that version ([`Error::SelfApproval`]). The store
+/// refuses with it; the review page asks it to leave the approve button out.
+pub fn approval_refusal(article: &Article, author: Option<&str>, user: &User) -> Option<Error> {
+    // Usernames are unique whatever their case; compare them so.
+    let same = |name: &str| name.to_lowercase() == user.username.to_lowercase();
+    if let Some(claimant) = article.claimed_by.as_deref().filter(|c| !same(c)) {
+        let name = article.claimed_by_name.as_deref().unwrap_or(claimant);
+        return Some(Error::ClaimedByOther {
+            claimant: name.to_string(),
+        });
+    }
+    author.filter(|a| same(a)).map(|_| Error::SelfApproval {
+        version: article.current_version,
+    })
+}
+
+/// The state of an article as the actor saw it when choosing a review action. The store acts
+/// only if the article is still exactly so (same version, same `rev`), checked in the
+/// transaction that writes the action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// The current version the actor saw (another is [`Error::Stale`]).
+    pub version: u32,
+    /// The article's [`Article::rev`] the actor saw (another is [`Error::Changed`]).
+    pub rev: i64,
 }
 
 /// One version of an article.
@@ -221,9 +287,31 @@ pub struct ArticleQuery {
     pub include_merged: bool,
     pub limit: usize,
     pub offset: usize,
+    /// Match no article at all (set by [`ArticleQuery::visible_to`] when none of the asked
+    /// states is visible: an empty `states` would mean any).
+    pub nothing: bool,
 }
 
 impl ArticleQuery {
+    /// This query narrowed to the articles `viewer` may see ([`visible`]): states the viewer
+    /// may not see are dropped from `states` (all states when it was empty), so limits and
+    /// offsets count only visible articles.
+    pub fn visible_to(mut self, viewer: Option<&User>) -> ArticleQuery {
+        let wanted: &[ReviewState] = if self.states.is_empty() {
+            &ReviewState::ALL
+        } else {
+            &self.states
+        };
+        let states: Vec<ReviewState> = wanted
+            .iter()
+            .copied()
+            .filter(|&s| visible(s, viewer))
+            .collect();
+        self.nothing = states.is_empty();
+        self.states = states;
+        self
+    }
+
     /// The review queue: Submitted, Under review and Changes requested.
     pub fn queue() -> ArticleQuery {
         ArticleQuery {
@@ -455,17 +543,21 @@ impl Store {
     }
 
     // ---- review ---------------------------------------------------------------------------
-    // Each takes the version number the actor saw; another number is `Error::Stale`. A
-    // concurrent change in between is `Error::Conflict`. Nothing changes on any error.
+    // Each takes what the actor saw ([`Seen`]): another version is `Error::Stale`, any other
+    // change since is `Error::Changed`, a concurrent change in the same moment is
+    // `Error::Conflict`. The check and the write are one transaction. Nothing changes on any
+    // error.
 
     /// Submitted → Under review; the reviewer becomes the claimant.
-    pub fn claim(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        articles::claim(&self.db, actor, article_id, version)
+    pub fn claim(&self, actor: Option<&User>, article_id: i64, seen: Seen) -> Result<Article> {
+        articles::claim(&self.db, actor, article_id, seen)
     }
 
     /// Under review → Approved; that version becomes the published one, with who and when.
-    pub fn approve(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        articles::approve(&self.db, actor, article_id, version)
+    /// Only the claimant may approve ([`Error::ClaimedByOther`]), and never the author of the
+    /// version ([`Error::SelfApproval`]), whatever their role.
+    pub fn approve(&self, actor: Option<&User>, article_id: i64, seen: Seen) -> Result<Article> {
+        articles::approve(&self.db, actor, article_id, seen)
     }
 
     /// Under review → Changes requested, with comments.
@@ -473,10 +565,10 @@ impl Store {
         &self,
         actor: Option<&User>,
         article_id: i64,
-        version: u32,
+        seen: Seen,
         comments: Vec<NewComment>,
     ) -> Result<Article> {
-        articles::request_changes(&self.db, actor, article_id, version, comments)
+        articles::request_changes(&self.db, actor, article_id, seen, comments)
     }
 
     /// Saves a new version (editors): Changes requested → Under review, Approved → Submitted
@@ -486,18 +578,18 @@ impl Store {
         &self,
         actor: Option<&User>,
         article_id: i64,
-        version: u32,
+        seen: Seen,
         revision: Revision,
     ) -> Result<Article> {
-        articles::revise(&self.db, actor, article_id, version, revision)
+        articles::revise(&self.db, actor, article_id, seen, revision)
     }
 
-    pub fn withdraw(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        articles::withdraw(&self.db, actor, article_id, version)
+    pub fn withdraw(&self, actor: Option<&User>, article_id: i64, seen: Seen) -> Result<Article> {
+        articles::withdraw(&self.db, actor, article_id, seen)
     }
 
-    pub fn reopen(&self, actor: Option<&User>, article_id: i64, version: u32) -> Result<Article> {
-        articles::reopen(&self.db, actor, article_id, version)
+    pub fn reopen(&self, actor: Option<&User>, article_id: i64, seen: Seen) -> Result<Article> {
+        articles::reopen(&self.db, actor, article_id, seen)
     }
 
     /// A reviewer marks one statement of a version confirmed or flagged (latest mark wins).
@@ -531,10 +623,11 @@ impl Store {
         articles::comments(&self.db, article_id)
     }
 
-    /// Editors merge a duplicate into another article: `from` redirects to `into` and leaves
-    /// every list.
-    pub fn merge(&self, actor: Option<&User>, from: i64, into: i64) -> Result<Article> {
-        articles::merge(&self.db, actor, from, into)
+    /// Editors merge a duplicate into another article: `from` (as the editor saw it) redirects
+    /// to `into` and leaves every list. `into` must be live: not merged itself, and in a state
+    /// everyone may see ([`visible`]), so the redirect never ends at a 404.
+    pub fn merge(&self, actor: Option<&User>, from: i64, seen: Seen, into: i64) -> Result<Article> {
+        articles::merge(&self.db, actor, from, seen, into)
     }
 
     // ---- library changes, audit, backup ----------------------------------------------------

@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use evident_core::{Answer, Audience, ReviewState, MAX_QUESTION_BYTES};
 use evident_index::SearchOptions;
-use evident_store::{Article, ArticleQuery};
+use evident_store::{Article, ArticleQuery, Seen, User};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{ApiError, AppError};
-use crate::pages::{last_updated, shown_state};
+use crate::pages::{last_updated, shown_state, visible_article};
 use crate::service::{self, page_audience};
 use crate::{blocking, ApiUser, AppState, ClientIp};
 
@@ -128,7 +128,12 @@ pub struct ArticleJson {
     pub published_version: Option<u32>,
     /// The version whose answer is included (the published one, else the latest).
     pub shown_version: u32,
+    /// The article's revision counter: send it back with a review action, with
+    /// `current_version`, to say which state the action was chosen on.
+    pub rev: i64,
+    /// Display name (never the login name) of the reviewer who claimed it.
     pub claimed_by: Option<String>,
+    /// Display name of the reviewer who approved the published version.
     pub approved_by: Option<String>,
     /// Milliseconds since the Unix epoch, UTC.
     pub approved_at: Option<i64>,
@@ -159,8 +164,9 @@ impl ArticleJson {
             current_version: a.current_version,
             published_version: a.published_version,
             shown_version: a.shown_version(),
-            claimed_by: a.claimed_by.clone(),
-            approved_by: a.approved_by.clone(),
+            rev: a.rev,
+            claimed_by: a.claimed_by_name.clone(),
+            approved_by: a.approved_by_name.clone(),
             approved_at: a.approved_at,
             parent_id: a.parent_id,
             source_changed: a.source_changed,
@@ -175,9 +181,10 @@ impl ArticleJson {
     }
 }
 
-/// The article with its answer for `audience` and its follow-ups.
+/// The article with its answer for `audience` and the follow-ups `viewer` may see.
 async fn full_article(
     state: &AppState,
+    viewer: Option<User>,
     article: Article,
     audience: Audience,
     reused: Option<bool>,
@@ -188,7 +195,13 @@ async fn full_article(
         let children = store.children(article.id)?;
         let mut out = ArticleJson::brief(&article);
         out.reused = reused;
-        out.follow_ups = Some(children.iter().map(ArticleJson::brief).collect());
+        out.follow_ups = Some(
+            children
+                .iter()
+                .filter(|c| c.visible_to(viewer.as_ref()))
+                .map(ArticleJson::brief)
+                .collect(),
+        );
         out.answer = Some(version.answer(audience).clone());
         Ok(out)
     })
@@ -206,12 +219,16 @@ async fn ask(
 ) -> Result<Response, ApiError> {
     state.limiter().check(ip)?;
     let audience = page_audience(body.audience.unwrap_or_default());
-    let asked = service::ask(&state, user, body.question, body.parent_id).await?;
-    created_or_reused(&state, asked, audience).await
+    if let Some(parent) = body.parent_id {
+        visible_article(&state, user.as_ref(), parent).await?;
+    }
+    let asked = service::ask(&state, user.clone(), body.question, body.parent_id).await?;
+    created_or_reused(&state, user, asked, audience).await
 }
 
 async fn created_or_reused(
     state: &AppState,
+    viewer: Option<User>,
     asked: service::Asked,
     audience: Audience,
 ) -> Result<Response, ApiError> {
@@ -221,7 +238,7 @@ async fn created_or_reused(
         StatusCode::CREATED
     };
     let location = format!("/api/v1/articles/{}", asked.article.id);
-    let body = full_article(state, asked.article, audience, Some(asked.reused)).await?;
+    let body = full_article(state, viewer, asked.article, audience, Some(asked.reused)).await?;
     Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
 }
 
@@ -233,15 +250,15 @@ struct ArticleParams {
 
 async fn get_article(
     State(state): State<AppState>,
+    ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<ArticleParams>,
 ) -> Result<Json<ArticleJson>, ApiError> {
-    let store = state.store();
-    let article = blocking(move || Ok(store.article(id)?))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("article {id} not found")))?;
+    let article = visible_article(&state, user.as_ref(), id).await?;
     let audience = page_audience(params.audience.unwrap_or_default());
-    Ok(Json(full_article(&state, article, audience, None).await?))
+    Ok(Json(
+        full_article(&state, user, article, audience, None).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -265,6 +282,7 @@ struct ArticleList {
 
 async fn list_articles(
     State(state): State<AppState>,
+    ApiUser(user): ApiUser,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ArticleList>, ApiError> {
     let limit = params.limit.unwrap_or(20);
@@ -286,7 +304,8 @@ async fn list_articles(
         limit,
         offset: params.offset.unwrap_or(0),
         ..ArticleQuery::default()
-    };
+    }
+    .visible_to(user.as_ref());
     let store = state.store();
     let articles = blocking(move || Ok(store.list_articles(&q)?)).await?;
     Ok(Json(ArticleList {
@@ -303,8 +322,9 @@ async fn follow_up(
 ) -> Result<Response, ApiError> {
     state.limiter().check(ip)?;
     let audience = page_audience(body.audience.unwrap_or_default());
-    let asked = service::ask(&state, user, body.question, Some(id)).await?;
-    created_or_reused(&state, asked, audience).await
+    visible_article(&state, user.as_ref(), id).await?;
+    let asked = service::ask(&state, user.clone(), body.question, Some(id)).await?;
+    created_or_reused(&state, user, asked, audience).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -359,8 +379,11 @@ async fn search(
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     pub action: evident_core::Action,
-    /// The version number the reviewer saw.
+    /// The version number the reviewer saw (`current_version`).
     pub version: u32,
+    /// The article's `rev` the reviewer saw: the action is refused (409 `changed`) when the
+    /// article has changed since.
+    pub rev: i64,
     #[serde(default)]
     pub comment: Option<String>,
 }
@@ -376,10 +399,14 @@ async fn review_action(
         AppError::Unauthenticated("review articles (send Authorization: Bearer <token>)".into())
     })?;
     let store = state.store();
+    let viewer = user.clone();
     let article =
         blocking(move || {
             let actor = Some(&user);
-            let v = body.version;
+            let v = Seen {
+                version: body.version,
+                rev: body.rev,
+            };
             Ok(match body.action {
                 Action::Claim => store.claim(actor, id, v)?,
                 Action::Approve => store.approve(actor, id, v)?,
@@ -406,7 +433,7 @@ async fn review_action(
         })
         .await?;
     Ok(Json(
-        full_article(&state, article, Audience::Clinician, None).await?,
+        full_article(&state, Some(viewer), article, Audience::Clinician, None).await?,
     ))
 }
 

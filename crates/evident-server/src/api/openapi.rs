@@ -107,7 +107,7 @@ fn schemas() -> Value {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string", "description": "Stable snake_case code, e.g. not_found, malformed_request, invalid_request, payload_too_large, rate_limited, conflict."},
+                "code": {"type": "string", "description": "Stable snake_case code, e.g. not_found, malformed_request, invalid_request, payload_too_large, rate_limited, conflict, stale_version, changed, claimed_by_other, self_approval."},
                 "message": {"type": "string"}
             }
         },
@@ -134,17 +134,18 @@ fn schemas() -> Value {
         },
         "ReviewRequest": {
             "type": "object",
-            "required": ["action", "version"],
+            "required": ["action", "version", "rev"],
             "additionalProperties": false,
             "properties": {
                 "action": {"type": "string", "enum": ["claim", "approve", "request_changes", "withdraw", "reopen"]},
-                "version": {"type": "integer", "minimum": 1, "description": "The version number the reviewer saw."},
+                "version": {"type": "integer", "minimum": 1, "description": "The version number the reviewer saw (the article's current_version)."},
+                "rev": {"type": "integer", "format": "int64", "description": "The article's rev the reviewer saw. If the article has changed since (claimed, approved, withdrawn, commented on), the action is refused with 409 changed: reload and decide again."},
                 "comment": {"type": "string", "description": "With request_changes: what needs to change."}
             }
         },
         "Article": {
             "type": "object",
-            "required": ["id", "slug", "url", "question", "state", "public_state", "current_version", "shown_version", "source_changed", "created_at", "updated_at", "last_updated"],
+            "required": ["id", "slug", "url", "question", "state", "public_state", "current_version", "shown_version", "rev", "source_changed", "created_at", "updated_at", "last_updated"],
             "properties": {
                 "id": {"type": "integer", "format": "int64"},
                 "slug": {"type": "string"},
@@ -155,8 +156,9 @@ fn schemas() -> Value {
                 "current_version": {"type": "integer"},
                 "published_version": {"type": "integer", "nullable": true},
                 "shown_version": {"type": "integer"},
-                "claimed_by": nullable_str,
-                "approved_by": nullable_str,
+                "rev": {"type": "integer", "format": "int64", "description": "Revision counter, bumped by every change: send it back with a review action."},
+                "claimed_by": {"type": "string", "nullable": true, "description": "Display name of the reviewer who claimed the article."},
+                "approved_by": {"type": "string", "nullable": true, "description": "Display name of the reviewer who approved the published version."},
                 "approved_at": nullable_int,
                 "parent_id": nullable_int,
                 "source_changed": {"type": "boolean"},

@@ -43,11 +43,7 @@ pub(super) async fn article_page(
             .into_response());
     }
     // Withdrawn articles are off the public pages; reviewers and editors still see them.
-    if article.state == ReviewState::Withdrawn
-        && user
-            .as_ref()
-            .is_none_or(|u| u.role < evident_core::Role::Reviewer)
-    {
+    if !article.visible_to(user.as_ref()) {
         return Err(AppError::NotFound(format!(
             "the article at /a/{} has been withdrawn by the editors",
             article.slug
@@ -57,15 +53,19 @@ pub(super) async fn article_page(
     let (audience, set) = chosen_audience(&query, &headers);
     let shell = article_shell(&article, user.as_ref());
     let store = state.store();
+    let viewer = user.clone();
     let rest = async move {
         let a = article.clone();
         let loaded = blocking(move || {
             let version = store.version(a.id, a.shown_version())?;
+            // The thread shows only what this visitor may see.
             let parent = match a.parent_id {
                 Some(p) => store.article(p)?,
                 None => None,
-            };
-            let children = store.children(a.id)?;
+            }
+            .filter(|p| p.visible_to(viewer.as_ref()));
+            let mut children = store.children(a.id)?;
+            children.retain(|c| c.visible_to(viewer.as_ref()));
             Ok((version, parent, children))
         })
         .await;
@@ -277,6 +277,8 @@ mod tests {
             published_version: published.then_some(1),
             claimed_by: None,
             approved_by: published.then(|| "rita".to_string()),
+            claimed_by_name: None,
+            approved_by_name: published.then(|| "Rita R.".to_string()),
             approved_at: published.then_some(1_757_592_000_000),
             parent_id: None,
             source_changed: false,

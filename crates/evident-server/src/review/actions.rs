@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use evident_core::review::{apply_edits, Edits, StatementKey};
 use evident_core::Action;
-use evident_store::{Mark, NewComment, Revision};
+use evident_store::{Mark, NewComment, Revision, Seen};
 use serde::Deserialize;
 
 use super::workspace::audience;
@@ -21,6 +21,9 @@ use crate::{blocking, AppState, PageUser};
 #[derive(Debug, Deserialize)]
 pub(super) struct ActionForm {
     version: u32,
+    /// The article's `rev` when the page was loaded: the store refuses the action if the
+    /// article has changed since.
+    rev: i64,
     action: String,
     #[serde(default)]
     comment: Option<String>,
@@ -38,7 +41,10 @@ pub(super) async fn action(
         .parse()
         .map_err(|e: evident_core::Error| AppError::Invalid(e.to_string()))?;
     let store = state.store();
-    let version = form.version;
+    let version = Seen {
+        version: form.version,
+        rev: form.rev,
+    };
     let comment = form.comment.filter(|c| !c.trim().is_empty());
     blocking(move || {
         let actor = Some(&user);
@@ -151,6 +157,10 @@ pub(super) async fn revise(
         .get("version")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::Invalid("the form lacks the version number".into()))?;
+    let rev: i64 = fields
+        .get("rev")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::Invalid("the form lacks the article's revision".into()))?;
     let audience = audience(fields.get("audience"));
     let note = fields
         .get("note")
@@ -166,7 +176,8 @@ pub(super) async fn revise(
             .unwrap_or(0);
         answers[index] =
             apply_edits(&answers[index], &edits).map_err(|e| AppError::Invalid(e.to_string()))?;
-        store.revise(Some(&user), id, version, Revision { answers, note })?;
+        let seen = Seen { version, rev };
+        store.revise(Some(&user), id, seen, Revision { answers, note })?;
         Ok(())
     })
     .await?;
@@ -179,6 +190,9 @@ pub(super) async fn revise(
 
 #[derive(Debug, Deserialize)]
 pub(super) struct MergeForm {
+    /// The version and `rev` of this article when the page was loaded.
+    version: u32,
+    rev: i64,
     into: String,
 }
 
@@ -197,7 +211,11 @@ pub(super) async fn merge(
             Err(_) => store.article_by_slug(&into)?,
         }
         .ok_or_else(|| AppError::NotFound(format!("no article {into:?} to merge into")))?;
-        store.merge(Some(&user), id, target.id)?;
+        let seen = Seen {
+            version: form.version,
+            rev: form.rev,
+        };
+        store.merge(Some(&user), id, seen, target.id)?;
         Ok(target.id)
     })
     .await?;

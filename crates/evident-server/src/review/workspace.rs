@@ -75,6 +75,8 @@ pub(super) async fn review_page(
     let view = View {
         id,
         version: version.number,
+        rev: article.rev,
+        author: version.author.as_deref(),
         token: &token.0,
         user: &user,
         article: &article,
@@ -97,8 +99,12 @@ pub(super) async fn review_page(
 /// What every part of the review page needs.
 struct View<'a> {
     id: i64,
-    /// The current version: every form names it.
+    /// The current version and the article's `rev`: every form names the version, and the
+    /// review actions, the revise and merge forms the `rev` too.
     version: u32,
+    rev: i64,
+    /// Who wrote the current version (`None`: Evident composed it).
+    author: Option<&'a str>,
     token: &'a str,
     user: &'a User,
     article: &'a Article,
@@ -145,16 +151,27 @@ impl View<'_> {
         }
     }
 
-    /// The review actions open to this role in this state (revise has its own form).
+    /// The review actions open to this user in this state (revise has its own form).
     fn actions(&self) -> Markup {
         let state = self.article.state;
-        let actions: Vec<Action> = allowed_actions(state, self.user.role)
+        let open = allowed_actions(state, self.user.role);
+        // The store refuses these approvals too; the page says why instead of offering them.
+        let barred = open
+            .contains(&Action::Approve)
+            .then(|| evident_store::approval_refusal(self.article, self.author, self.user))
+            .flatten()
+            .map(|refusal| refusal.to_string());
+        let actions: Vec<Action> = open
             .into_iter()
             .filter(|a| *a != Action::Revise)
+            .filter(|a| !(*a == Action::Approve && barred.is_some()))
             .collect();
         html! {
             section aria-labelledby="actions-h" {
                 h2 id="actions-h" { "Review actions" }
+                @if let Some(why) = &barred {
+                    p.notice.approval-barred { (why) }
+                }
                 @if actions.is_empty() {
                     p.meta {
                         "No review action is open to a " (self.user.role)
@@ -173,6 +190,7 @@ impl View<'_> {
                     form method="post" action={ "/review/" (self.id) "/action" } class="action" {
                         (csrf(self.token))
                         input type="hidden" name="version" value=(self.version);
+                        input type="hidden" name="rev" value=(self.rev);
                         @if *a == Action::RequestChanges {
                             label for="changes-comment" { "What needs to change" }
                             textarea id="changes-comment" name="comment" rows="3" required {}
@@ -206,6 +224,7 @@ impl View<'_> {
                     form method="post" action={ "/review/" (self.id) "/revise" } id="revise" {
                         (csrf(self.token))
                         input type="hidden" name="version" value=(self.version);
+                        input type="hidden" name="rev" value=(self.rev);
                         input type="hidden" name="audience" value=(answer.audience.label());
                     }
                 }
@@ -366,6 +385,8 @@ impl View<'_> {
                 h2 id="merge-h" { "Merge into another article" }
                 form method="post" action={ "/review/" (self.id) "/merge" } {
                     (csrf(self.token))
+                    input type="hidden" name="version" value=(self.version);
+                    input type="hidden" name="rev" value=(self.rev);
                     label for="merge-into" { "Slug or id of the article to keep" }
                     input type="text" id="merge-into" name="into" required;
                     p { button type="submit" { "Merge this duplicate" } }

@@ -60,6 +60,7 @@ fn ask_get_follow_up_list_and_search() {
             "published_version",
             "question",
             "reused",
+            "rev",
             "shown_version",
             "slug",
             "source_changed",
@@ -291,6 +292,8 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
         .as_i64()
         .unwrap();
     let review = app.url(&format!("/api/v1/articles/{id}/review"));
+    // The article's `rev` as a client reading it now sees it.
+    let rev = || app.store.article(id).unwrap().map_or(0, |a| a.rev);
     let token = |name: &str, role: evident_core::Role| {
         let u = app
             .store
@@ -310,7 +313,11 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
     };
     // 401: anonymous.
     assert_error(
-        &post(&mut c, None, json!({"action": "claim", "version": 1})),
+        &post(
+            &mut c,
+            None,
+            json!({"action": "claim", "version": 1, "rev": rev()}),
+        ),
         401,
         "unauthenticated",
     );
@@ -319,7 +326,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
         &post(
             &mut c,
             Some(&clinician),
-            json!({"action": "claim", "version": 1}),
+            json!({"action": "claim", "version": 1, "rev": rev()}),
         ),
         403,
         "forbidden",
@@ -329,7 +336,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
         &post(
             &mut c,
             Some(&reviewer),
-            json!({"action": "bless", "version": 1}),
+            json!({"action": "bless", "version": 1, "rev": rev()}),
         ),
         422,
         "invalid_request",
@@ -339,7 +346,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
         &post(
             &mut c,
             Some(&reviewer),
-            json!({"action": "claim", "version": 2}),
+            json!({"action": "claim", "version": 2, "rev": rev()}),
         ),
         409,
         "stale_version",
@@ -348,7 +355,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
     let r = post(
         &mut c,
         Some(&reviewer),
-        json!({"action": "claim", "version": 1}),
+        json!({"action": "claim", "version": 1, "rev": rev()}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["state"], "under_review");
@@ -357,7 +364,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
         &post(
             &mut c,
             Some(&reviewer),
-            json!({"action": "claim", "version": 1}),
+            json!({"action": "claim", "version": 1, "rev": rev()}),
         ),
         409,
         "illegal_transition",
@@ -365,7 +372,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
     let r = post(
         &mut c,
         Some(&reviewer),
-        json!({"action": "approve", "version": 1}),
+        json!({"action": "approve", "version": 1, "rev": rev()}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let a = r.json();
@@ -376,7 +383,7 @@ fn review_actions_need_a_token_the_right_role_and_the_current_version() {
     let r = c.post_raw(
         &app.url("/api/v1/articles/424242/review"),
         "application/json",
-        &json!({"action": "claim", "version": 1}).to_string(),
+        &json!({"action": "claim", "version": 1, "rev": rev()}).to_string(),
         &[("Authorization", reviewer.as_str())],
     );
     assert_error(&r, 404, "not_found");

@@ -4,6 +4,7 @@
 
 mod api;
 mod browser;
+mod guards;
 mod pages;
 mod review;
 mod snapshots;

@@ -314,7 +314,11 @@ fn merged_articles_redirect_and_changes_are_marked() {
         .article_by_slug(a.trim_start_matches("/a/"))
         .unwrap()
         .unwrap();
-    app.store.merge(Some(&editor), from.id, into.id).unwrap();
+    app.store
+        .merge(Some(&editor), from.id, from.seen(), into.id)
+        .unwrap();
+    // The merge moved the kept article's `rev`: act on it as it is now.
+    let into = app.store.article(into.id).unwrap().unwrap();
     let r = c.get(&app.url(&b));
     assert_eq!(r.status, 301);
     assert_eq!(r.header("location"), Some(a.as_str()));
@@ -330,7 +334,7 @@ fn merged_articles_redirect_and_changes_are_marked() {
         .revise(
             Some(&editor),
             into.id,
-            into.current_version,
+            into.seen(),
             evident_store::Revision {
                 answers: version.answers,
                 note: Some("reworded".into()),
@@ -361,7 +365,9 @@ fn merged_articles_redirect_and_changes_are_marked() {
             },
         )
         .unwrap();
-    app.store.withdraw(Some(&editor), gout.id, 1).unwrap();
+    app.store
+        .withdraw(Some(&editor), gout.id, gout.seen())
+        .unwrap();
     let r = c.get(&app.url(&format!("/a/{}", gout.slug)));
     assert_eq!(r.status, 404);
     assert!(r.body.contains("withdrawn"));

@@ -6,9 +6,10 @@ use serde_json::json;
 
 use crate::support::{spawn_app, Client, TestApp, NAM};
 
-const PASSWORD: &str = "a long test password";
+pub const PASSWORD: &str = "a long test password";
 
-fn sign_in(
+/// Signs `username` in (with [`PASSWORD`]) from a fresh client; the client and the reply.
+pub fn sign_in(
     app: &TestApp,
     username: &str,
     headers: &[(&str, &str)],
@@ -27,6 +28,11 @@ fn sign_in(
         headers,
     );
     (c, r)
+}
+
+/// The `rev` of article `id` as a page loaded now shows it (the forms' hidden field).
+fn rev(app: &TestApp, id: i64) -> String {
+    app.store.article(id).unwrap().unwrap().rev.to_string()
 }
 
 fn article(app: &TestApp) -> evident_store::Article {
@@ -119,13 +125,23 @@ fn reviewers_claim_mark_comment_and_approve_with_conflicts_refused() {
     let action = app.url(&format!("/review/{id}/action"));
     let r = c.post_form(
         &action,
-        &[("csrf", &csrf), ("version", "1"), ("action", "claim")],
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("rev", &rev(&app, id)),
+            ("action", "claim"),
+        ],
     );
     assert_eq!(r.status, 303, "{}", r.body);
     // Claiming again: the article is under review now (409, a clear message).
     let r = c.post_form(
         &action,
-        &[("csrf", &csrf), ("version", "1"), ("action", "claim")],
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("rev", &rev(&app, id)),
+            ("action", "claim"),
+        ],
     );
     assert_eq!(r.status, 409);
     assert!(
@@ -136,7 +152,12 @@ fn reviewers_claim_mark_comment_and_approve_with_conflicts_refused() {
     // A stale version number: 409 with "reload".
     let r = c.post_form(
         &action,
-        &[("csrf", &csrf), ("version", "7"), ("action", "approve")],
+        &[
+            ("csrf", &csrf),
+            ("version", "7"),
+            ("rev", &rev(&app, id)),
+            ("action", "approve"),
+        ],
     );
     assert_eq!(r.status, 409);
     assert!(
@@ -172,7 +193,12 @@ fn reviewers_claim_mark_comment_and_approve_with_conflicts_refused() {
 
     let r = c.post_form(
         &action,
-        &[("csrf", &csrf), ("version", "1"), ("action", "approve")],
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("rev", &rev(&app, id)),
+            ("action", "approve"),
+        ],
     );
     assert_eq!(r.status, 303, "{}", r.body);
     let approved = app.store.article(id).unwrap().unwrap();
@@ -206,6 +232,7 @@ fn editors_revise_with_citations_and_admins_read_history_and_audit() {
         &[
             ("csrf", &csrf),
             ("version", "1"),
+            ("rev", &rev(&app, a.id)),
             ("text.lead.0", "Reworded."),
             ("cites.lead.0", ""),
         ],
@@ -221,6 +248,7 @@ fn editors_revise_with_citations_and_admins_read_history_and_audit() {
         &[
             ("csrf", &csrf),
             ("version", "1"),
+            ("rev", &rev(&app, a.id)),
             ("text.lead.0", "Reworded."),
             ("cites.lead.0", "99"),
         ],
@@ -231,6 +259,7 @@ fn editors_revise_with_citations_and_admins_read_history_and_audit() {
         &[
             ("csrf", &csrf),
             ("version", "1"),
+            ("rev", &rev(&app, a.id)),
             ("audience", "clinician"),
             ("text.lead.0", "Start two agents together, says the editor."),
             ("cites.lead.0", "1"),
@@ -275,14 +304,24 @@ fn review_forms_are_parsed_then_checked_for_the_token() {
     let wrong = "0".repeat(64);
     let r = c.post_form(
         &action,
-        &[("csrf", &wrong), ("version", "1"), ("action", "claim")],
+        &[
+            ("csrf", &wrong),
+            ("version", "1"),
+            ("rev", &rev(&app, a.id)),
+            ("action", "claim"),
+        ],
     );
     assert_eq!(r.status, 403);
     assert!(r.body.contains("data-code=\"csrf_failed\""), "{}", r.body);
     // A form that does not parse (the version is a number) is refused as such.
     let r = c.post_form(
         &action,
-        &[("csrf", &csrf), ("version", "one"), ("action", "claim")],
+        &[
+            ("csrf", &csrf),
+            ("version", "one"),
+            ("rev", &rev(&app, a.id)),
+            ("action", "claim"),
+        ],
     );
     assert_eq!(r.status, 422, "{}", r.body);
     let state = app.store.article(a.id).unwrap().unwrap().state;
@@ -290,7 +329,12 @@ fn review_forms_are_parsed_then_checked_for_the_token() {
     // The right token with numeric fields: the action is taken.
     let r = c.post_form(
         &action,
-        &[("csrf", &csrf), ("version", "1"), ("action", "claim")],
+        &[
+            ("csrf", &csrf),
+            ("version", "1"),
+            ("rev", &rev(&app, a.id)),
+            ("action", "claim"),
+        ],
     );
     assert_eq!(r.status, 303, "{}", r.body);
     let state = app.store.article(a.id).unwrap().unwrap().state;

@@ -212,11 +212,16 @@ impl Client {
     }
 
     pub fn get(&mut self, url: &str) -> Resp {
-        let r = self
-            .agent
-            .get(url)
-            .header("Cookie", self.cookie_header())
-            .call();
+        self.get_with(url, &[])
+    }
+
+    /// A GET with extra headers (`Authorization`, …).
+    pub fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.agent.get(url).header("Cookie", self.cookie_header());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.call();
         self.finish(r)
     }
 

@@ -1,6 +1,7 @@
 //! Articles, versions and the review lifecycle as stored. Which transitions are legal and who
 //! may take them is decided by [`evident_core::transition`] alone; the [`review`] module loads
-//! the article, asks, and writes the outcome with the optimistic `rev` check.
+//! the article, checks what the actor saw ([`crate::Seen`]), asks, and writes the outcome with
+//! the `rev` check, all in one transaction.
 //!
 //! This module owns the article rows and the helpers every part shares (row decoding, codes,
 //! the audit log, writing a version), creating, finding and listing articles, merging, and the
@@ -12,7 +13,7 @@ use evident_core::{Answer, QuestionKind, ReviewState, Role};
 use serde_json::json;
 
 use crate::db::{Db, Mode, Row, Tx, Value};
-use crate::{now, Article, ArticleQuery, AuditEntry, Error, NewArticle, Result, User};
+use crate::{now, Article, ArticleQuery, AuditEntry, Error, NewArticle, Result, Seen, User};
 
 mod review;
 mod versions;
@@ -23,9 +24,13 @@ pub(crate) use review::{
 };
 pub(crate) use versions::{approvals, load_version, version, versions};
 
+/// The columns [`article_from_row`] reads, for `SELECT … FROM articles`: the row, then the
+/// display names of the claimant and the approver.
 pub(crate) const ARTICLE_COLUMNS: &str = "id, slug, question, normalized_question, focus, kind, \
     state, current_version, published_version, claimed_by, approved_by, approved_at, parent_id, \
-    source_changed, merged_into, created_at, updated_at, rev";
+    source_changed, merged_into, created_at, updated_at, rev, \
+    (SELECT display_name FROM users WHERE users.username = articles.claimed_by), \
+    (SELECT display_name FROM users WHERE users.username = articles.approved_by)";
 
 pub(crate) fn article_from_row(row: &Row) -> Result<Article> {
     Ok(Article {
@@ -47,6 +52,8 @@ pub(crate) fn article_from_row(row: &Row) -> Result<Article> {
         created_at: row.int(15)?,
         updated_at: row.int(16)?,
         rev: row.int(17)?,
+        claimed_by_name: row.opt_text(18)?,
+        approved_by_name: row.opt_text(19)?,
     })
 }
 
@@ -74,6 +81,25 @@ pub(crate) fn load_article(tx: &mut dyn Tx, id: i64) -> Result<Option<Article>> 
 
 fn require_article(tx: &mut dyn Tx, id: i64) -> Result<Article> {
     load_article(tx, id)?.ok_or_else(|| Error::NotFound(format!("article {id}")))
+}
+
+/// Refuses an action chosen on a state the article is no longer in: another version is
+/// [`Error::Stale`], any other change since (a claim, an approval, a comment) [`Error::Changed`].
+/// Call it in the transaction that writes, on the row read there.
+fn check_seen(article: &Article, seen: Seen) -> Result<()> {
+    if seen.version != article.current_version {
+        return Err(Error::Stale {
+            seen: seen.version,
+            current: article.current_version,
+        });
+    }
+    if seen.rev != article.rev {
+        return Err(Error::Changed {
+            state: article.state,
+            version: article.current_version,
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn audit(
@@ -267,6 +293,9 @@ pub(crate) fn by_slug(db: &Db, slug: &str) -> Result<Option<Article>> {
 }
 
 pub(crate) fn list(db: &Db, q: &ArticleQuery) -> Result<Vec<Article>> {
+    if q.nothing {
+        return Ok(Vec::new());
+    }
     let mut sql = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE 1 = 1");
     let mut params: Vec<Value> = Vec::new();
     if !q.states.is_empty() {
@@ -324,7 +353,13 @@ pub(crate) fn children(db: &Db, article_id: i64) -> Result<Vec<Article>> {
     })
 }
 
-pub(crate) fn merge(db: &Db, actor: Option<&User>, from: i64, into: i64) -> Result<Article> {
+pub(crate) fn merge(
+    db: &Db,
+    actor: Option<&User>,
+    from: i64,
+    seen: Seen,
+    into: i64,
+) -> Result<Article> {
     let user = signed_in(actor, "merge articles")?;
     if !matches!(user.role, Role::Editor | Role::Admin) {
         return Err(Error::Forbidden(format!(
@@ -335,20 +370,34 @@ pub(crate) fn merge(db: &Db, actor: Option<&User>, from: i64, into: i64) -> Resu
     if from == into {
         return Err(Error::Invalid("cannot merge an article into itself".into()));
     }
-    let (source, target) = db.run(Mode::Read, |tx| {
-        Ok((require_article(tx, from)?, require_article(tx, into)?))
-    })?;
-    if let Some(slug) = &source.merged_into {
-        return Err(Error::Invalid(format!(
-            "article {from} is already merged into {slug}"
-        )));
-    }
-    if let Some(slug) = &target.merged_into {
-        return Err(Error::Invalid(format!(
-            "article {into} is itself merged into {slug}; merge into that one"
-        )));
-    }
+    // One transaction: the source as the editor saw it, the target live and public, both
+    // written with their `rev` checked.
     db.run(Mode::Write, |tx| {
+        let source = require_article(tx, from)?;
+        check_seen(&source, seen)?;
+        if let Some(slug) = &source.merged_into {
+            return Err(Error::Invalid(format!(
+                "article {from} is already merged into {slug}"
+            )));
+        }
+        let target = require_article(tx, into)?;
+        if let Some(slug) = &target.merged_into {
+            return Err(Error::Invalid(format!(
+                "article {into} is itself merged into {slug}; merge into that one"
+            )));
+        }
+        if !crate::visible(target.state, None) {
+            return Err(Error::Invalid(format!(
+                "article {into} is {}: merge into an article the public can see",
+                target.state.label().to_lowercase()
+            )));
+        }
+        // Bumping the target's `rev` makes a withdrawal of it racing this merge fail its own
+        // check, so a merged article never redirects to a withdrawn one.
+        let target_kept = tx.execute(
+            "UPDATE articles SET rev = rev + 1 WHERE id = ? AND rev = ?",
+            &[target.id.into(), target.rev.into()],
+        )?;
         let changed = tx.execute(
             "UPDATE articles SET merged_into = ?, updated_at = ?, rev = rev + 1 \
              WHERE id = ? AND rev = ?",
@@ -356,17 +405,10 @@ pub(crate) fn merge(db: &Db, actor: Option<&User>, from: i64, into: i64) -> Resu
                 target.slug.as_str().into(),
                 now().into(),
                 source.id.into(),
-                source.rev.into(),
+                seen.rev.into(),
             ],
         )?;
-        // The target must not have been merged away in between either.
-        let target_live = tx
-            .query_opt(
-                "SELECT 1 FROM articles WHERE id = ? AND merged_into IS NULL",
-                &[target.id.into()],
-            )?
-            .is_some();
-        if changed == 0 || !target_live {
+        if changed == 0 || target_kept == 0 {
             return Err(Error::Conflict);
         }
         audit(

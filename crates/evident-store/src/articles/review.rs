@@ -1,17 +1,18 @@
 //! The review lifecycle: claim, approve, request changes, revise, withdraw and reopen (each
-//! one optimistic transaction), and the marks and comments reviewers attach to a version.
+//! one transaction that checks what the actor saw, then writes with the `rev` check), and the
+//! marks and comments reviewers attach to a version.
 
-use evident_core::{Action, Role};
+use evident_core::{Action, Role, TransitionError};
 use serde_json::json;
 
 use super::{
-    audit, check_answers, code, from_code, insert_version, load_article, load_version,
+    audit, check_answers, check_seen, code, from_code, insert_version, load_article, load_version,
     require_article, signed_in, VersionRow,
 };
 use crate::db::{Db, Mode, Tx};
 use crate::{
-    now, Article, Comment, Error, Mark, NewComment, Result, ReviewState, Revision, StatementMark,
-    User,
+    now, Article, Comment, Error, Mark, NewComment, Result, ReviewState, Revision, Seen,
+    StatementMark, User,
 };
 
 /// What a review action writes besides the new state.
@@ -37,41 +38,42 @@ impl Effect {
     }
 }
 
-/// One review action: sign-in, then [`evident_core::transition`] (permission, then legality),
-/// then the version check, then one transaction that bumps `rev` only if nobody changed the
-/// article since it was read — so of two concurrent actors exactly one wins.
+/// One review action, in one write transaction: sign-in, then the row as it is now, then
+/// [`evident_core::transition`]'s permission check, then what the actor saw ([`Seen`]: the
+/// version and `rev`), then legality, the claimant and the version's author, and last the write,
+/// `UPDATE … WHERE rev = seen.rev`. So an action chosen on a state that has changed since is
+/// refused, and of two actors acting on the same state exactly one wins.
 fn act(
     db: &Db,
     actor: Option<&User>,
     article_id: i64,
-    seen: u32,
+    seen: Seen,
     effect: Effect,
 ) -> Result<Article> {
     let action = effect.action();
     let user = signed_in(actor, &format!("{action} an article"))?;
-    // Read outside the write transaction: the optimistic check below catches whatever
-    // happens in between, and readers never queue behind writers.
-    let article = db
-        .run(Mode::Read, |tx| load_article(tx, article_id))?
-        .ok_or_else(|| Error::NotFound(format!("article {article_id}")))?;
-    let next = evident_core::transition(article.state, action, user.role)?;
-    if seen != article.current_version {
-        return Err(Error::Stale {
-            seen,
-            current: article.current_version,
-        });
-    }
-    let answers_json = match &effect {
-        Effect::Revise(revision) => Some(check_answers(&revision.answers)?),
-        _ => None,
-    };
-    if let Effect::RequestChanges(comments) = &effect {
-        if comments.iter().any(|c| c.body.trim().is_empty()) {
-            return Err(Error::Invalid("a comment needs some text".into()));
-        }
-    }
     let by = user.username.as_str();
     db.run(Mode::Write, |tx| {
+        let article = load_article(tx, article_id)?
+            .ok_or_else(|| Error::NotFound(format!("article {article_id}")))?;
+        let next = evident_core::transition(article.state, action, user.role);
+        if let Err(e @ TransitionError::Forbidden { .. }) = next {
+            return Err(e.into());
+        }
+        check_seen(&article, seen)?;
+        let next = next?;
+        if let Effect::Approve = effect {
+            check_approver(tx, &article, user)?;
+        }
+        let answers_json = match &effect {
+            Effect::Revise(revision) => Some(check_answers(&revision.answers)?),
+            _ => None,
+        };
+        if let Effect::RequestChanges(comments) = &effect {
+            if comments.iter().any(|c| c.body.trim().is_empty()) {
+                return Err(Error::Invalid("a comment needs some text".into()));
+            }
+        }
         let at = now();
         let mut current = article.current_version;
         let mut published = article.published_version;
@@ -111,7 +113,7 @@ fn act(
                 source_changed.into(),
                 at.into(),
                 article.id.into(),
-                article.rev.into(),
+                seen.rev.into(),
             ],
         )?;
         if changed == 0 {
@@ -134,14 +136,13 @@ fn act(
                 detail["comments"] = json!(ids);
             }
             Effect::Revise(revision) => {
-                let json = answers_json.clone().unwrap_or_default();
                 insert_version(
                     tx,
                     VersionRow {
                         article_id: article.id,
                         number: current,
                         answers: &revision.answers,
-                        json,
+                        json: answers_json.unwrap_or_default(),
                         author: Some(by),
                         note: revision.note.as_deref(),
                         at,
@@ -163,17 +164,31 @@ fn act(
     })
 }
 
-pub(crate) fn claim(db: &Db, actor: Option<&User>, id: i64, v: u32) -> Result<Article> {
+/// [`crate::approval_refusal`] for the current version, its author read in the same transaction.
+fn check_approver(tx: &mut dyn Tx, article: &Article, user: &User) -> Result<()> {
+    let author = tx
+        .query_one(
+            "SELECT author FROM versions WHERE article_id = ? AND number = ?",
+            &[article.id.into(), article.current_version.into()],
+        )?
+        .opt_text(0)?;
+    match crate::approval_refusal(article, author.as_deref(), user) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn claim(db: &Db, actor: Option<&User>, id: i64, v: Seen) -> Result<Article> {
     act(db, actor, id, v, Effect::Claim)
 }
-pub(crate) fn approve(db: &Db, actor: Option<&User>, id: i64, v: u32) -> Result<Article> {
+pub(crate) fn approve(db: &Db, actor: Option<&User>, id: i64, v: Seen) -> Result<Article> {
     act(db, actor, id, v, Effect::Approve)
 }
 pub(crate) fn request_changes(
     db: &Db,
     actor: Option<&User>,
     id: i64,
-    v: u32,
+    v: Seen,
     comments: Vec<NewComment>,
 ) -> Result<Article> {
     act(db, actor, id, v, Effect::RequestChanges(comments))
@@ -182,15 +197,15 @@ pub(crate) fn revise(
     db: &Db,
     actor: Option<&User>,
     id: i64,
-    v: u32,
+    v: Seen,
     revision: Revision,
 ) -> Result<Article> {
     act(db, actor, id, v, Effect::Revise(revision))
 }
-pub(crate) fn withdraw(db: &Db, actor: Option<&User>, id: i64, v: u32) -> Result<Article> {
+pub(crate) fn withdraw(db: &Db, actor: Option<&User>, id: i64, v: Seen) -> Result<Article> {
     act(db, actor, id, v, Effect::Withdraw)
 }
-pub(crate) fn reopen(db: &Db, actor: Option<&User>, id: i64, v: u32) -> Result<Article> {
+pub(crate) fn reopen(db: &Db, actor: Option<&User>, id: i64, v: Seen) -> Result<Article> {
     act(db, actor, id, v, Effect::Reopen)
 }
 

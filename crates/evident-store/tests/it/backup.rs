@@ -3,7 +3,7 @@
 use evident_core::Role;
 use evident_store::{Error, Mark, NewComment, Store};
 
-use crate::common::{new_article, Cast, TestDb};
+use crate::common::{new_article, seen, Cast, TestDb};
 
 both_backends!(backup_restores_into_a_fresh_store);
 
@@ -44,7 +44,9 @@ fn fill(store: &Store) -> Cast {
             new_article("Condition B in children"),
         )
         .unwrap();
-    store.claim(Some(&cast.reviewer), a.id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     store
         .mark_statement(Some(&cast.reviewer), a.id, 1, "lead.0", Mark::Confirmed)
         .unwrap();
@@ -52,14 +54,16 @@ fn fill(store: &Store) -> Cast {
         .request_changes(
             Some(&cast.reviewer),
             a.id,
-            1,
+            seen(store, a.id),
             vec![NewComment {
                 target: Some("s0".into()),
                 body: "More.".into(),
             }],
         )
         .unwrap();
-    store.merge(Some(&cast.editor), b.id, a.id).unwrap();
+    store
+        .merge(Some(&cast.editor), b.id, seen(store, b.id), a.id)
+        .unwrap();
     store.sources_changed(&["test:a".into()]).unwrap();
     cast
 }

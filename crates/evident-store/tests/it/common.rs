@@ -8,7 +8,7 @@ use evident_core::{
     Answer, AnswerSection, Audience, Citation, QuestionAnalysis, QuestionKind, Role, SourceKind,
     Statement, ANSWER_SCHEMA_VERSION,
 };
-use evident_store::{Article, AuditEntry, NewArticle, Store, User, Version};
+use evident_store::{Article, AuditEntry, NewArticle, Seen, Store, User, Version};
 
 pub fn pg_url() -> String {
     std::env::var("EVIDENT_TEST_DATABASE_URL")
@@ -267,6 +267,15 @@ pub fn new_article(question: &str) -> NewArticle {
         ],
         parent_id: None,
     }
+}
+
+/// What someone loading article `id` now would see: act on the article as it is.
+pub fn seen(store: &Store, id: i64) -> Seen {
+    store
+        .article(id)
+        .unwrap()
+        .expect("the article exists")
+        .seen()
 }
 
 /// Everything stored about an article, to show that a refused action changed nothing.

@@ -18,7 +18,9 @@ fn concurrent_reviewers_one_wins(db: &TestDb) {
         let a = store
             .create_article(None, new_article(&format!("Condition C round {round}")))
             .unwrap();
-        store.claim(Some(&cast.reviewer), a.id, 1).unwrap();
+        let a = store.claim(Some(&cast.reviewer), a.id, a.seen()).unwrap();
+        // Both reviewers act on the article as it is now.
+        let seen = a.seen();
         let audit_before = store.audit_log(Some(&cast.admin), 0).unwrap().len();
         let barrier = Arc::new(Barrier::new(2));
         let racers = [
@@ -33,14 +35,14 @@ fn concurrent_reviewers_one_wins(db: &TestDb) {
                 std::thread::spawn(move || {
                     barrier.wait();
                     if approves {
-                        store.approve(Some(&user), a.id, 1).map(|a| a.state)
+                        store.approve(Some(&user), a.id, seen).map(|a| a.state)
                     } else {
                         let note = NewComment {
                             target: None,
                             body: "Not yet.".into(),
                         };
                         store
-                            .request_changes(Some(&user), a.id, 1, vec![note])
+                            .request_changes(Some(&user), a.id, seen, vec![note])
                             .map(|a| a.state)
                     }
                 })
@@ -57,7 +59,7 @@ fn concurrent_reviewers_one_wins(db: &TestDb) {
         assert!(
             matches!(
                 loser,
-                Error::Conflict | Error::Transition(_) | Error::Stale { .. }
+                Error::Conflict | Error::Changed { .. } | Error::Stale { .. }
             ),
             "round {round}: {loser:?}"
         );

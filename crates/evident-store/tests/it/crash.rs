@@ -37,7 +37,7 @@ fn child_writer() {
             .unwrap();
         writeln!(out, "ack create {}", a.id).unwrap();
         out.flush().unwrap();
-        store.claim(Some(&reviewer), a.id, 1).unwrap();
+        store.claim(Some(&reviewer), a.id, a.seen()).unwrap();
         writeln!(out, "ack claim {}", a.id).unwrap();
         out.flush().unwrap();
     }
@@ -112,5 +112,5 @@ fn acknowledged_writes_survive_sigkill(db: &TestDb) {
     let a = store
         .create_article(None, new_article("After the crash"))
         .unwrap();
-    store.claim(Some(&reviewer), a.id, 1).unwrap();
+    store.claim(Some(&reviewer), a.id, a.seen()).unwrap();
 }

@@ -2,9 +2,9 @@
 //! clear error and nothing changed.
 
 use evident_core::{Audience, ReviewState, TransitionError};
-use evident_store::{ArticleQuery, Change, Error, Mark, NewComment, Revision, Store, User};
+use evident_store::{ArticleQuery, Change, Error, Mark, NewComment, Revision, Seen, Store, User};
 
-use crate::common::{answer, new_article, snapshot, statement, Cast, TestDb};
+use crate::common::{answer, new_article, seen, snapshot, statement, Cast, TestDb};
 
 both_backends!(
     walks_every_transition,
@@ -95,7 +95,9 @@ fn walks_every_transition(db: &TestDb) {
     assert_eq!((a.current_version, a.published_version), (1, None));
     assert_eq!(store.version(a.id, 1).unwrap().answers.len(), 2);
 
-    let a = store.claim(Some(&cast.reviewer), a.id, 1).unwrap();
+    let a = store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(a.state, ReviewState::UnderReview);
     assert_eq!(a.claimed_by.as_deref(), Some("rosa"));
 
@@ -103,7 +105,7 @@ fn walks_every_transition(db: &TestDb) {
         .request_changes(
             Some(&cast.reviewer),
             a.id,
-            1,
+            seen(store, a.id),
             vec![
                 NewComment {
                     target: Some("s0.0".into()),
@@ -126,7 +128,7 @@ fn walks_every_transition(db: &TestDb) {
         .revise(
             Some(&cast.editor),
             a.id,
-            1,
+            seen(store, a.id),
             revision(q, "Review after four weeks."),
         )
         .unwrap();
@@ -136,7 +138,9 @@ fn walks_every_transition(db: &TestDb) {
     assert_eq!(v2.author.as_deref(), Some("eddie"));
     assert_eq!(v2.note.as_deref(), Some("added: Review after four weeks."));
 
-    let a = store.approve(Some(&cast.reviewer), a.id, 2).unwrap();
+    let a = store
+        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(a.state, ReviewState::Approved);
     assert_eq!(a.published_version, Some(2));
     assert_eq!(a.approved_by.as_deref(), Some("rosa"));
@@ -149,12 +153,18 @@ fn walks_every_transition(db: &TestDb) {
         (2, "rosa")
     );
 
-    let a = store.withdraw(Some(&cast.editor), a.id, 2).unwrap();
+    let a = store
+        .withdraw(Some(&cast.editor), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(a.state, ReviewState::Withdrawn);
-    let a = store.reopen(Some(&cast.editor), a.id, 2).unwrap();
+    let a = store
+        .reopen(Some(&cast.editor), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(a.state, ReviewState::Submitted);
     // Admins may take every action.
-    let a = store.claim(Some(&cast.admin), a.id, 2).unwrap();
+    let a = store
+        .claim(Some(&cast.admin), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(a.state, ReviewState::UnderReview);
 
     let actions: Vec<String> = store
@@ -221,7 +231,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.approve(Some(&cast.reviewer), id, 1),
+        store.approve(Some(&cast.reviewer), id, seen(store, id)),
         |e| matches!(e, Error::Transition(TransitionError::Illegal { .. })),
         &before,
     );
@@ -230,7 +240,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.claim(None, id, 1),
+        store.claim(None, id, seen(store, id)),
         |e| matches!(e, Error::Unauthenticated(_)),
         &before,
     );
@@ -238,7 +248,12 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.revise(None, id, 1, revision(q, "Review after four weeks.")),
+        store.revise(
+            None,
+            id,
+            seen(store, id),
+            revision(q, "Review after four weeks."),
+        ),
         |e| matches!(e, Error::Unauthenticated(_)),
         &before,
     );
@@ -247,7 +262,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.claim(Some(&cast.clinician), id, 1),
+        store.claim(Some(&cast.clinician), id, seen(store, id)),
         |e| matches!(e, Error::Transition(TransitionError::Forbidden { .. })),
         &before,
     );
@@ -255,7 +270,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.withdraw(Some(&cast.reviewer), id, 1),
+        store.withdraw(Some(&cast.reviewer), id, seen(store, id)),
         |e| matches!(e, Error::Transition(TransitionError::Forbidden { .. })),
         &before,
     );
@@ -263,7 +278,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.merge(Some(&cast.reviewer), id, id),
+        store.merge(Some(&cast.reviewer), id, seen(store, id), id),
         |e| e.code() == "forbidden",
         &before,
     );
@@ -272,7 +287,14 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.claim(Some(&cast.reviewer), id, 2),
+        store.claim(
+            Some(&cast.reviewer),
+            id,
+            Seen {
+                version: 2,
+                ..seen(store, id)
+            },
+        ),
         |e| {
             matches!(
                 e,
@@ -293,24 +315,26 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.revise(Some(&cast.editor), id, 1, bad),
+        store.revise(Some(&cast.editor), id, seen(store, id), bad),
         |e| matches!(e, Error::Invalid(m) if m.contains("does not verify")),
         &before,
     );
     // Unknown article.
     assert!(matches!(
-        store.claim(Some(&cast.reviewer), 999_999, 1),
+        store.claim(Some(&cast.reviewer), 999_999, Seen { version: 1, rev: 0 }),
         Err(Error::NotFound(_))
     ));
 
-    let a = store.claim(Some(&cast.reviewer), id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), id, seen(store, id))
+        .unwrap();
     let before = snapshot(store, admin, id);
     // A clinician approving.
     refused(
         store,
         admin,
         id,
-        store.approve(Some(&cast.clinician), id, 1),
+        store.approve(Some(&cast.clinician), id, seen(store, id)),
         |e| {
             matches!(e, Error::Transition(TransitionError::Forbidden { .. }))
                 && e.to_string().contains("reviewer or admin")
@@ -322,7 +346,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.approve(Some(&cast.editor), id, 1),
+        store.approve(Some(&cast.editor), id, seen(store, id)),
         |e| e.code() == "forbidden",
         &before,
     );
@@ -331,7 +355,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.claim(Some(&cast.reviewer2), id, 1),
+        store.claim(Some(&cast.reviewer2), id, seen(store, id)),
         |e| e.code() == "illegal_transition",
         &before,
     );
@@ -340,7 +364,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store,
         admin,
         id,
-        store.reopen(Some(&cast.editor), id, 1),
+        store.reopen(Some(&cast.editor), id, seen(store, id)),
         |e| e.code() == "illegal_transition",
         &before,
     );
@@ -380,24 +404,33 @@ fn refusals_change_nothing(db: &TestDb) {
 
     // Approve v1 then revise: a reviewer approving with the now-stale version 1.
     store
-        .approve(Some(&cast.reviewer), id, a.current_version)
+        .approve(Some(&cast.reviewer), id, seen(store, id))
         .unwrap();
     let a = store
         .revise(
             Some(&cast.editor),
             id,
-            1,
+            seen(store, id),
             revision(q, "Review after four weeks."),
         )
         .unwrap();
     assert_eq!((a.state, a.current_version), (ReviewState::Submitted, 2));
-    store.claim(Some(&cast.reviewer), id, 2).unwrap();
+    store
+        .claim(Some(&cast.reviewer), id, seen(store, id))
+        .unwrap();
     let before = snapshot(store, admin, id);
     refused(
         store,
         admin,
         id,
-        store.approve(Some(&cast.reviewer), id, 1),
+        store.approve(
+            Some(&cast.reviewer),
+            id,
+            Seen {
+                version: 1,
+                ..seen(store, id)
+            },
+        ),
         |e| {
             matches!(
                 e,
@@ -416,7 +449,7 @@ fn refusals_change_nothing(db: &TestDb) {
         store.request_changes(
             Some(&cast.reviewer),
             id,
-            2,
+            seen(store, id),
             vec![NewComment {
                 target: None,
                 body: "  ".into(),
@@ -436,14 +469,18 @@ fn published_version_stays_until_the_new_one_is_approved(db: &TestDb) {
     let cast = Cast::new(store);
     let q = "Treatment of condition W";
     let a = store.create_article(None, new_article(q)).unwrap();
-    store.claim(Some(&cast.reviewer), a.id, 1).unwrap();
-    let a = store.approve(Some(&cast.reviewer), a.id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
+    let a = store
+        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(a.shown_version(), 1);
     let a = store
         .revise(
             Some(&cast.editor),
             a.id,
-            1,
+            seen(store, a.id),
             revision(q, "Review after four weeks."),
         )
         .unwrap();
@@ -465,8 +502,12 @@ fn published_version_stays_until_the_new_one_is_approved(db: &TestDb) {
         })
         .unwrap();
     assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), [a.id]);
-    store.claim(Some(&cast.reviewer2), a.id, 2).unwrap();
-    let a = store.approve(Some(&cast.reviewer2), a.id, 2).unwrap();
+    store
+        .claim(Some(&cast.reviewer2), a.id, seen(store, a.id))
+        .unwrap();
+    let a = store
+        .approve(Some(&cast.reviewer2), a.id, seen(store, a.id))
+        .unwrap();
     assert_eq!(
         (a.published_version, a.approved_by.as_deref()),
         (Some(2), Some("ravi"))
@@ -486,7 +527,9 @@ fn marks_comments_and_diffs(db: &TestDb) {
     let cast = Cast::new(store);
     let q = "Treatment of condition V";
     let a = store.create_article(None, new_article(q)).unwrap();
-    store.claim(Some(&cast.reviewer), a.id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     store
         .mark_statement(Some(&cast.reviewer), a.id, 1, "s0.0", Mark::Flagged)
         .unwrap();
@@ -518,13 +561,13 @@ fn marks_comments_and_diffs(db: &TestDb) {
     assert_eq!(store.comments(a.id).unwrap(), vec![c]);
 
     store
-        .request_changes(Some(&cast.reviewer), a.id, 1, vec![])
+        .request_changes(Some(&cast.reviewer), a.id, seen(store, a.id), vec![])
         .unwrap();
     store
         .revise(
             Some(&cast.editor),
             a.id,
-            1,
+            seen(store, a.id),
             revision(q, "Review after four weeks."),
         )
         .unwrap();
@@ -580,7 +623,9 @@ fn lists_children_and_audit_access(db: &TestDb) {
         again.id
     );
 
-    store.claim(Some(&cast.reviewer), child.id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), child.id, seen(store, child.id))
+        .unwrap();
     let queue = store
         .list_articles(&evident_store::ArticleQuery::queue())
         .unwrap();

@@ -35,6 +35,7 @@ macro_rules! both_backends {
 mod backup;
 mod concurrency;
 mod crash;
+mod guards;
 mod lifecycle;
 mod props;
 mod reuse;

@@ -3,7 +3,7 @@
 use evident_core::{QuestionKind, ReviewState};
 use evident_store::{ArticleQuery, Error};
 
-use crate::common::{analysis, new_article, Cast, TestDb};
+use crate::common::{analysis, new_article, seen, Cast, TestDb};
 
 both_backends!(
     finds_reusable_articles,
@@ -61,8 +61,12 @@ fn finds_reusable_articles(db: &TestDb) {
             .map(|a| a.id),
         Some(second.id)
     );
-    store.claim(Some(&cast.reviewer), first.id, 1).unwrap();
-    store.approve(Some(&cast.reviewer), first.id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), first.id, seen(store, first.id))
+        .unwrap();
+    store
+        .approve(Some(&cast.reviewer), first.id, seen(store, first.id))
+        .unwrap();
     assert_eq!(
         store
             .find_reusable("treatment drug X", &treat)
@@ -72,9 +76,16 @@ fn finds_reusable_articles(db: &TestDb) {
     );
 
     // Withdrawn and merged articles are never reused.
-    store.withdraw(Some(&cast.editor), first.id, 1).unwrap();
     store
-        .merge(Some(&cast.editor), second.id, first.id)
+        .merge(
+            Some(&cast.editor),
+            second.id,
+            seen(store, second.id),
+            first.id,
+        )
+        .unwrap();
+    store
+        .withdraw(Some(&cast.editor), first.id, seen(store, first.id))
         .unwrap();
     assert_eq!(
         store.find_reusable("treatment drug X", &treat).unwrap(),
@@ -96,26 +107,31 @@ fn merges_duplicates(db: &TestDb) {
         .unwrap();
 
     assert_eq!(
-        store.merge(None, dup.id, keep.id).unwrap_err().code(),
+        store
+            .merge(None, dup.id, seen(store, dup.id), keep.id)
+            .unwrap_err()
+            .code(),
         "unauthenticated"
     );
     assert_eq!(
         store
-            .merge(Some(&cast.reviewer), dup.id, keep.id)
+            .merge(Some(&cast.reviewer), dup.id, seen(store, dup.id), keep.id)
             .unwrap_err()
             .code(),
         "forbidden"
     );
     assert!(matches!(
-        store.merge(Some(&cast.editor), dup.id, dup.id),
+        store.merge(Some(&cast.editor), dup.id, seen(store, dup.id), dup.id),
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
-        store.merge(Some(&cast.editor), dup.id, 99_999),
+        store.merge(Some(&cast.editor), dup.id, seen(store, dup.id), 99_999),
         Err(Error::NotFound(_))
     ));
 
-    let merged = store.merge(Some(&cast.editor), dup.id, keep.id).unwrap();
+    let merged = store
+        .merge(Some(&cast.editor), dup.id, seen(store, dup.id), keep.id)
+        .unwrap();
     assert_eq!(merged.merged_into.as_deref(), Some(keep.slug.as_str()));
     // Gone from lists, still found by slug (for the redirect).
     let ids = |include_merged| {
@@ -141,11 +157,11 @@ fn merges_duplicates(db: &TestDb) {
     );
     // No chains: merging again, or into a merged article, is refused.
     assert!(matches!(
-        store.merge(Some(&cast.admin), dup.id, other.id),
+        store.merge(Some(&cast.admin), dup.id, seen(store, dup.id), other.id),
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
-        store.merge(Some(&cast.admin), other.id, dup.id),
+        store.merge(Some(&cast.admin), other.id, seen(store, other.id), dup.id),
         Err(Error::Invalid(_))
     ));
     let log = store.audit_log(Some(&cast.admin), 0).unwrap();
@@ -166,8 +182,12 @@ fn flags_articles_whose_sources_changed(db: &TestDb) {
         answer.citations[0].source_id = "test:c".into();
     }
     let b = store.create_article(None, other).unwrap();
-    store.claim(Some(&cast.reviewer), a.id, 1).unwrap();
-    let a = store.approve(Some(&cast.reviewer), a.id, 1).unwrap();
+    store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
+    let a = store
+        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     assert!(!a.source_changed);
 
     assert_eq!(store.sources_changed(&[]).unwrap(), 0);
@@ -211,7 +231,7 @@ fn flags_articles_whose_sources_changed(db: &TestDb) {
         .revise(
             Some(&cast.editor),
             a.id,
-            1,
+            seen(store, a.id),
             evident_store::Revision {
                 answers: new_article("x").answers,
                 note: None,
@@ -219,7 +239,11 @@ fn flags_articles_whose_sources_changed(db: &TestDb) {
         )
         .unwrap();
     assert!(a.source_changed, "still flagged until approved");
-    store.claim(Some(&cast.reviewer), a.id, 2).unwrap();
-    let a = store.approve(Some(&cast.reviewer), a.id, 2).unwrap();
+    store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
+    let a = store
+        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
     assert!(!a.source_changed);
 }
