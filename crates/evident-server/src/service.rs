@@ -71,15 +71,11 @@ pub async fn ask(
         if let Some((parent_article, _)) = &parent {
             // The same follow-up of the same article is the same thread entry.
             let wanted = normalize_question(&question);
-            if let Some(existing) = store
-                .children(parent_article.id)?
-                .into_iter()
-                .find(|c| {
-                    c.normalized_question == wanted
-                        && c.merged_into.is_none()
-                        && c.visible_to(user.as_ref())
-                })
-            {
+            if let Some(existing) = store.children(parent_article.id)?.into_iter().find(|c| {
+                c.normalized_question == wanted
+                    && c.merged_into.is_none()
+                    && c.visible_to(user.as_ref())
+            }) {
                 return Ok(Asked {
                     article: existing,
                     reused: true,

@@ -12,6 +12,7 @@ mod followups_eval;
 mod ingest;
 mod models;
 mod serve;
+mod urgent_eval;
 
 use std::path::PathBuf;
 
@@ -116,6 +117,8 @@ enum EvalCommand {
     Answers(answers_eval::AnswersArgs),
     /// Follow-up answers: do they stay on the parent's topic, name what is new, repeat less?
     Followups(followups_eval::FollowupsArgs),
+    /// Urgent notices: emergencies flagged and false alarms on questions marked urgent or not.
+    Urgent(urgent_eval::UrgentArgs),
 }
 
 #[derive(Args)]
@@ -185,6 +188,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(EvalCommand::Retrieval(args)) => eval::retrieval(&data, &args),
         Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&data, &args),
         Command::Eval(EvalCommand::Followups(args)) => followups_eval::run(&data, &args),
+        Command::Eval(EvalCommand::Urgent(args)) => urgent_eval::run(&args),
         Command::Bench(args) => bench::run(&data, &args),
         Command::Serve(args) => serve::run(&data, db_url, &args),
         Command::Models(ModelsCommand::Fetch) => models::fetch(&data),

@@ -9,10 +9,12 @@
 //!
 //! The rules, the pattern syntax and the word lists are data, `data/warning-signs.yaml`, loaded
 //! and checked once (`rules`); this module reads a question into words and runs the rules;
-//! `patterns` matches one pattern, `case` decides whether a case is described, and `notice`
-//! holds the notice's wording.
+//! `patterns` matches one pattern, `case` decides whether a case is described, `notice`
+//! holds the notice's wording, and `eval_set` measures the detector on a marked set of
+//! questions (`evident eval urgent`).
 
 mod case;
+pub mod eval_set;
 mod notice;
 mod patterns;
 mod rules;
@@ -55,17 +57,17 @@ pub fn urgent_notice(question: &str, audience: Audience) -> Option<String> {
 
 /// The rules that fire on `question`, one per sign, less those a more specific one replaces.
 fn detect(question: &str, audience: Audience) -> Vec<&'static Rule> {
-    let tokens = normalize(question);
-    if tokens.is_empty() {
+    let table = rules::builtin();
+    let reading = Reading::new(question, table);
+    if reading.all.is_empty() {
         return Vec::new();
     }
-    let table = rules::builtin();
     let grammar = table.words.grammar();
-    let describes = case::describes_a_case(&tokens, audience, &table.words);
+    let describes = case::describes_a_case(&reading.all, audience, &table.words);
     let mut found: Vec<&'static Rule> = Vec::new();
     for rule in &table.rules {
         if (rule.personal || describes)
-            && rule.matches(&tokens, grammar)
+            && rule.matches(&reading.live, grammar)
             && !found.iter().any(|r| r.sign == rule.sign)
         {
             found.push(rule);
@@ -79,22 +81,91 @@ fn detect(question: &str, audience: Audience) -> Vec<&'static Rule> {
     found
 }
 
-/// The question as the patterns see it: lowercase words, apostrophes dropped (the workspace
-/// tokenizer with [`Apostrophes::Drop`]), negated contractions joined ("can not" → "cant"), at
-/// most [`MAX_WORDS`]. Only the first `MAX_WORDS * 12` bytes are read, so that a huge input costs
-/// no more than a long question.
+/// Between clauses in [`Reading`]: no pattern, gap or negation reaches across it, and no word
+/// of a question is empty.
+pub(crate) const CLAUSE_BREAK: &str = "";
+
+/// A question as the rules see it: its words, clause by clause, with [`CLAUSE_BREAK`] between
+/// clauses.
+#[derive(Debug)]
+pub(crate) struct Reading {
+    /// Every clause: whether a case is described is read from the whole question.
+    pub all: Vec<String>,
+    /// The clauses that are not about a past event or someone's history (the table's `past`
+    /// patterns): "I had a stroke two years ago and my speech is still slurred" asks about
+    /// what is left, not about an emergency. Signs are looked for here.
+    pub live: Vec<String>,
+}
+
+impl Reading {
+    pub fn new(question: &str, table: &rules::Table) -> Reading {
+        let clauses = clauses(question, &table.words);
+        let join = |keep: &dyn Fn(&[String]) -> bool| {
+            let mut out: Vec<String> = Vec::new();
+            for c in clauses.iter().filter(|c| keep(c)) {
+                if !out.is_empty() {
+                    out.push(CLAUSE_BREAK.to_string());
+                }
+                out.extend(c.iter().cloned());
+            }
+            out
+        };
+        Reading {
+            all: join(&|_| true),
+            live: join(&|c| !table.is_past(c)),
+        }
+    }
+}
+
+/// The question's words (see [`clauses`]) without the clause breaks.
+#[cfg(test)]
 fn normalize(question: &str) -> Vec<String> {
+    clauses(question, &rules::builtin().words).concat()
+}
+
+/// The question as the patterns see it, in clauses: lowercase words, apostrophes dropped (the
+/// workspace tokenizer with [`Apostrophes::Drop`]), negated contractions joined ("can not" →
+/// "cant"), at most [`MAX_WORDS`]. Only the first `MAX_WORDS * 12` bytes are read, so that a
+/// huge input costs no more than a long question.
+///
+/// A number with a decimal point or a clock time is one word ("38.3", "09:00"). A clause ends
+/// at `.`, `;`, `?`, `!`, `:` or a bracket, and before a `clause_breaks` word ("but", "now") unless a `keep_clause` word comes
+/// right before it ("right now"). Empty clauses are dropped.
+fn clauses(question: &str, words: &rules::Words) -> Vec<Vec<String>> {
     let mut cap = question.len().min(MAX_WORDS * 12);
     while !question.is_char_boundary(cap) {
         cap -= 1;
     }
-    let mut out: Vec<String> = Vec::new();
-    for word in words_with(&question[..cap], Apostrophes::Drop)
+    let text = &question[..cap];
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    let mut previous_end: Option<usize> = None;
+    let mut previous_digit = false;
+    for word in words_with(text, Apostrophes::Drop)
         .into_iter()
         .take(MAX_WORDS)
     {
-        let word = word.lower;
-        let joined = match (out.last().map(String::as_str), word.as_str()) {
+        let digit = word.lower.starts_with(|c: char| c.is_ascii_digit());
+        let between = previous_end.map_or("", |end| &text[end..word.span.start]);
+        let number_inside = previous_digit && digit && matches!(between, "." | ":");
+        if number_inside {
+            // "38.3" stays one word, so that `38*` finds it and `3*` does not find "0.3".
+            let last = out
+                .last_mut()
+                .and_then(|c| c.last_mut())
+                .expect("a digit came before");
+            last.push_str(between);
+            last.push_str(&word.lower);
+            previous_end = Some(word.span.end);
+            continue;
+        }
+        if between.contains(['.', ';', '?', '!', ':', '(', ')', '[', ']']) {
+            out.push(Vec::new());
+        }
+        previous_end = Some(word.span.end);
+        previous_digit = word.lower.ends_with(|c: char| c.is_ascii_digit());
+        let clause = out.last_mut().expect("never empty");
+        let w = word.lower;
+        let joined = match (clause.last().map(String::as_str), w.as_str()) {
             (Some("can"), "not") => Some("cant"),
             (Some("could"), "not") => Some("couldnt"),
             (Some("will"), "not") => Some("wont"),
@@ -104,12 +175,19 @@ fn normalize(question: &str) -> Vec<String> {
             _ => None,
         };
         if let Some(j) = joined {
-            *out.last_mut().expect("checked") = j.to_string();
-        } else if word == "cannot" {
-            out.push("cant".to_string());
+            *clause.last_mut().expect("checked") = j.to_string();
+            continue;
+        }
+        let w = if w == "cannot" { "cant".to_string() } else { w };
+        let breaks = words.clause_breaks.contains(&w)
+            && !clause.is_empty()
+            && !clause.last().is_some_and(|p| words.keep_clause.contains(p));
+        if breaks {
+            out.push(vec![w]);
         } else {
-            out.push(word);
+            clause.push(w);
         }
     }
+    out.retain(|c| !c.is_empty());
     out
 }

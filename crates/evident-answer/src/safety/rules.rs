@@ -41,6 +41,9 @@ pub(crate) enum Category {
     Infection,
     Abdomen,
     Pregnancy,
+    Diabetes,
+    Spine,
+    Testicle,
 }
 
 /// Why a table was refused.
@@ -91,6 +94,10 @@ impl WordList {
 pub(crate) struct Words {
     gap_stops: WordList,
     negations: WordList,
+    hypotheticals: WordList,
+    doubts: WordList,
+    pub clause_breaks: WordList,
+    pub keep_clause: WordList,
     pub case_markers: WordList,
     pub numeral_before: WordList,
     pub asks_for: WordList,
@@ -101,6 +108,9 @@ pub(crate) struct Words {
     pub relations: WordList,
     pub body: WordList,
     pub third_person_verbs: WordList,
+    pub measures: WordList,
+    pub persons: WordList,
+    pub statement_markers: WordList,
     pub general_starts: WordList,
     pub general_words: WordList,
 }
@@ -110,13 +120,19 @@ impl Words {
         Grammar {
             gap_stops: &self.gap_stops.0,
             negations: &self.negations.0,
+            hypotheticals: &self.hypotheticals.0,
+            doubts: &self.doubts.0,
         }
     }
 
-    fn lists(&self) -> [(&'static str, &WordList); 14] {
+    fn lists(&self) -> [(&'static str, &WordList); 21] {
         [
             ("gap_stops", &self.gap_stops),
             ("negations", &self.negations),
+            ("hypotheticals", &self.hypotheticals),
+            ("doubts", &self.doubts),
+            ("clause_breaks", &self.clause_breaks),
+            ("keep_clause", &self.keep_clause),
             ("case_markers", &self.case_markers),
             ("numeral_before", &self.numeral_before),
             ("asks_for", &self.asks_for),
@@ -127,6 +143,9 @@ impl Words {
             ("relations", &self.relations),
             ("body", &self.body),
             ("third_person_verbs", &self.third_person_verbs),
+            ("measures", &self.measures),
+            ("persons", &self.persons),
+            ("statement_markers", &self.statement_markers),
             ("general_starts", &self.general_starts),
             ("general_words", &self.general_words),
         ]
@@ -147,6 +166,8 @@ struct RawRule {
     #[serde(default)]
     personal: bool,
     #[serde(default)]
+    even_if: bool,
+    #[serde(default)]
     replaces: Vec<String>,
     example: String,
     look_alike: Option<String>,
@@ -165,6 +186,8 @@ enum RawGroup {
 struct RawTable {
     words: Words,
     #[serde(default)]
+    past: Vec<String>,
+    #[serde(default)]
     groups: BTreeMap<String, Vec<String>>,
     rules: Vec<RawRule>,
 }
@@ -178,6 +201,8 @@ pub(crate) struct Rule {
     /// The wording is itself first-person ("kill myself"): no need for other signs that the
     /// question describes a person's situation.
     pub personal: bool,
+    /// The sign counts even as a supposition ("if I went home I would kill myself").
+    even_if: bool,
     /// Signs of less specific rules that this one makes redundant.
     pub replaces: Vec<String>,
     /// Any one of these finds the sign.
@@ -196,6 +221,14 @@ impl Rule {
     /// Whether the rule's words are in `tokens`: a pattern, every `with` group, no `unless`.
     /// Whether the question describes a case is the caller's concern.
     pub fn matches(&self, tokens: &[String], grammar: Grammar<'_>) -> bool {
+        let grammar = if self.even_if {
+            Grammar {
+                hypotheticals: &[],
+                ..grammar
+            }
+        } else {
+            grammar
+        };
         let any = |ps: &[Pattern]| ps.iter().any(|p| p.find(tokens, grammar));
         any(&self.patterns) && self.with.iter().all(|g| any(g)) && !any(&self.unless)
     }
@@ -207,6 +240,8 @@ pub(crate) struct Table {
     /// In the file's order, which is the order of signs in a notice.
     pub rules: Vec<Rule>,
     pub words: Words,
+    /// A clause with one of these is about a past event or someone's history.
+    past: Vec<Pattern>,
 }
 
 impl Table {
@@ -232,6 +267,10 @@ impl Table {
             })?;
             groups.insert(name.as_str(), parsed);
         }
+        let past = parse_all(&raw.past).map_err(|why| TableError::Group {
+            name: "past".to_string(),
+            why,
+        })?;
         let signs: Vec<&str> = raw.rules.iter().map(|r| r.sign.as_str()).collect();
         let rule_error = |i: usize, why: String| TableError::Rule {
             number: i + 1,
@@ -246,6 +285,7 @@ impl Table {
         let table = Table {
             rules,
             words: raw.words,
+            past,
         };
         for (i, rule) in table.rules.iter().enumerate() {
             table
@@ -255,14 +295,20 @@ impl Table {
         Ok(table)
     }
 
+    /// Whether the clause `words` is about a past event or someone's history.
+    pub fn is_past(&self, words: &[String]) -> bool {
+        let grammar = self.words.grammar();
+        self.past.iter().any(|p| p.find(words, grammar))
+    }
+
     /// A rule fires on its example and not on its look-alike, both read as a patient's.
     fn check_examples(&self, rule: &Rule) -> Result<(), String> {
         let grammar = self.words.grammar();
         let fires = |q: &str| {
-            let tokens = super::normalize(q);
-            rule.matches(&tokens, grammar)
+            let reading = super::Reading::new(q, self);
+            rule.matches(&reading.live, grammar)
                 && (rule.personal
-                    || super::case::describes_a_case(&tokens, Audience::Patient, &self.words))
+                    || super::case::describes_a_case(&reading.all, Audience::Patient, &self.words))
         };
         if !fires(&rule.example) {
             return Err(format!(
@@ -334,6 +380,7 @@ fn compile(
         sign: r.sign.clone(),
         category: r.category,
         personal: r.personal,
+        even_if: r.even_if,
         replaces: r.replaces.clone(),
         patterns: parse_all(&r.patterns)?,
         with,
@@ -347,11 +394,15 @@ fn compile(
 mod tests {
     use super::*;
 
-    /// A small table's words and groups, then `rules` (its first rule starts on line 19).
+    /// A small table's words and groups, then `rules` (its first rule starts on line 26).
     fn with_rules(rules: &str) -> String {
         let words = [
             "gap_stops: [and]",
             "negations: [no]",
+            "hypotheticals: [if]",
+            "doubts: [sure]",
+            "clause_breaks: [but]",
+            "keep_clause: [just]",
             "case_markers: [ago]",
             "numeral_before: [stage]",
             "asks_for: [tell]",
@@ -362,6 +413,9 @@ mod tests {
             "relations: [son]",
             "body: [face]",
             "third_person_verbs: [has]",
+            "measures: [hr]",
+            "persons: [man]",
+            "statement_markers: [now]",
             "general_starts: [what]",
             "general_words: [treatment]",
         ];
@@ -413,19 +467,19 @@ mod tests {
             (rule("chest pain", ""), None),
             (
                 rule("chest pain", "") + &rule("can't breathe", ""),
-                Some("rule 2 (\"chest pain or pressure\", line 23): \"can't breathe\": \"can't\""),
+                Some("rule 2 (\"chest pain or pressure\", line 30): \"can't breathe\": \"can't\""),
             ),
             (
                 rule("", ""),
-                Some("rule 1 (\"chest pain or pressure\", line 19): no patterns"),
+                Some("rule 1 (\"chest pain or pressure\", line 26): no patterns"),
             ),
             (
                 rule("chest ..", ""),
-                Some("rule 1 (\"chest pain or pressure\", line 19): \"chest ..\": a `..` gap"),
+                Some("rule 1 (\"chest pain or pressure\", line 26): \"chest ..\": a `..` gap"),
             ),
             (
                 rule("chest pain", "    with: [feverish]\n"),
-                Some("rule 1 (\"chest pain or pressure\", line 19): `with` names no group \"feverish\""),
+                Some("rule 1 (\"chest pain or pressure\", line 26): `with` names no group \"feverish\""),
             ),
             (
                 rule("chest pain", "    with: [[]]\n"),
@@ -437,11 +491,11 @@ mod tests {
             ),
             (
                 rule("heart attack", ""),
-                Some("rule 1 (\"chest pain or pressure\", line 19): does not fire on its example"),
+                Some("rule 1 (\"chest pain or pressure\", line 26): does not fire on its example"),
             ),
             (
                 rule("chest pain", "    look_alike: My chest pain is gone\n"),
-                Some("rule 1 (\"chest pain or pressure\", line 19): fires on its look-alike"),
+                Some("rule 1 (\"chest pain or pressure\", line 26): fires on its look-alike"),
             ),
             (
                 rule("chest pain", "").replace("heart", "hart"),

@@ -365,3 +365,44 @@ fn long_and_odd_input_does_not_hang() {
         assert_eq!(notice.is_some(), !expected.is_empty(), "{name}");
     }
 }
+
+/// The dev set `eval/urgent.jsonl`: every emergency gets the notice and no look-alike does.
+/// On failure, lists each miss and false alarm with the signs found.
+#[test]
+fn the_urgent_dev_set_has_no_misses_and_no_false_alarms() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../eval/urgent.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let set = eval_set::parse_set(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let report = eval_set::measure(&set);
+    assert!(report.emergencies.total >= 35 && report.look_alikes.total >= 35);
+    let wrong: Vec<String> = report
+        .misses()
+        .chain(report.false_alarms())
+        .map(|v| {
+            let q = &set
+                .iter()
+                .find(|q| q.id == v.id)
+                .expect("same set")
+                .question;
+            let what = if v.urgent { "missed" } else { "false alarm" };
+            format!(
+                "{} {what} ({}): {q:?} → {:?}",
+                v.id, v.audience, v.signs_found
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The held-out set is measured by `evident eval urgent`, never tuned on; here it must only
+/// parse.
+#[test]
+fn the_urgent_holdout_set_parses() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../eval/urgent-holdout.jsonl"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let set = eval_set::parse_set(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(set.len() >= 30, "{} questions", set.len());
+}
