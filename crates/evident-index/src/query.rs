@@ -126,15 +126,7 @@ pub fn build(
                 }
                 expansions.push(alt.text());
                 for &(field, fw) in &field_weights[..2] {
-                    let q: Box<dyn Query> = if alt_stems.len() == 1 {
-                        term_query(field, &alt_stems[0])
-                    } else {
-                        let terms = alt_stems
-                            .iter()
-                            .map(|s| Term::from_field_text(field, s))
-                            .collect();
-                        Box::new(PhraseQuery::new(terms))
-                    };
+                    let q = term_or_phrase(field, &alt_stems, 0);
                     clauses.push((Occur::Should, boosted(q, weights.expansion * fw)));
                 }
             }
@@ -148,17 +140,7 @@ pub fn build(
     // the cervix").
     for name in focus.names.iter().filter(|n| !n.is_empty()) {
         for &(field, fw) in &field_weights {
-            let q: Box<dyn Query> = if name.len() == 1 {
-                term_query(field, &name[0])
-            } else {
-                let terms = name
-                    .iter()
-                    .map(|s| Term::from_field_text(field, s))
-                    .collect();
-                let mut phrase = PhraseQuery::new(terms);
-                phrase.set_slop(2);
-                Box::new(phrase)
-            };
+            let q = term_or_phrase(field, name, 2);
             clauses.push((Occur::Should, boosted(q, weights.focus * fw)));
         }
     }
@@ -167,6 +149,20 @@ pub fn build(
         stems,
         expansions,
     })
+}
+
+/// One stem as a term query, several as a phrase allowing `slop` words between them.
+fn term_or_phrase(field: Field, stems: &[String], slop: u32) -> Box<dyn Query> {
+    if let [one] = stems {
+        return term_query(field, one);
+    }
+    let terms = stems
+        .iter()
+        .map(|s| Term::from_field_text(field, s))
+        .collect();
+    let mut phrase = PhraseQuery::new(terms);
+    phrase.set_slop(slop);
+    Box::new(phrase)
 }
 
 fn term_query(field: Field, stem: &str) -> Box<dyn Query> {

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use evident_core::{
-    Answer, AnswerSection, Audience, Citation, QuestionAnalysis, QuestionKind, Role, SourceKind,
-    Statement, ANSWER_SCHEMA_VERSION,
+    Answer, AnswerSection, Audience, Citation, QuestionAnalysis, QuestionKind, ReviewState, Role,
+    SourceKind, Statement, ANSWER_SCHEMA_VERSION,
 };
-use evident_store::{Article, AuditEntry, NewArticle, Seen, Store, User, Version};
+use evident_store::{Article, AuditEntry, Error, NewArticle, Seen, Store, User, Version};
 
 pub fn pg_url() -> String {
     std::env::var("EVIDENT_TEST_DATABASE_URL")
@@ -276,6 +276,24 @@ pub fn seen(store: &Store, id: i64) -> Seen {
         .unwrap()
         .expect("the article exists")
         .seen()
+}
+
+/// Claims article `id` as `reviewer` and approves it, each on the state as it is then.
+pub fn claim_and_approve(store: &Store, reviewer: &User, id: i64) -> Article {
+    store.claim(Some(reviewer), id, seen(store, id)).unwrap();
+    store.approve(Some(reviewer), id, seen(store, id)).unwrap()
+}
+
+/// The outcome of racing actions on one seen state: exactly one won. Returns the winner's
+/// state and the first loser's error.
+pub fn one_winner(results: &[Result<ReviewState, Error>], round: usize) -> (ReviewState, &Error) {
+    let wins: Vec<ReviewState> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(wins.len(), 1, "round {round}: {results:?}");
+    let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    (wins[0], loser)
 }
 
 /// Everything stored about an article, to show that a refused action changed nothing.

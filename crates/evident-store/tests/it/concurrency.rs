@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use evident_core::ReviewState;
 use evident_store::{Error, NewComment};
 
-use crate::common::{new_article, Cast, TestDb};
+use crate::common::{new_article, one_winner, Cast, TestDb};
 
 both_backends!(concurrent_reviewers_one_wins);
 
@@ -50,12 +50,7 @@ fn concurrent_reviewers_one_wins(db: &TestDb) {
             .collect();
         let results: Vec<Result<ReviewState, Error>> =
             handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let wins: Vec<ReviewState> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().copied())
-            .collect();
-        assert_eq!(wins.len(), 1, "round {round}: {results:?}");
-        let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+        let (winner, loser) = one_winner(&results, round);
         assert!(
             matches!(
                 loser,
@@ -67,7 +62,7 @@ fn concurrent_reviewers_one_wins(db: &TestDb) {
 
         // No lost update: one audit entry, and the state is the winner's.
         let after = store.article(a.id).unwrap().unwrap();
-        assert_eq!(after.state, wins[0]);
+        assert_eq!(after.state, winner);
         let audit = store.audit_log(Some(&cast.admin), 0).unwrap();
         assert_eq!(audit.len(), audit_before + 1, "round {round}");
         let comments = store.comments(a.id).unwrap();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use evident_core::{Audience, ReviewState};
 use evident_store::{ArticleQuery, Error, Revision, Seen};
 
-use crate::common::{answer, new_article, seen, snapshot, Cast, TestDb};
+use crate::common::{answer, new_article, one_winner, seen, snapshot, Cast, TestDb};
 
 both_backends!(
     nobody_approves_their_own_version,
@@ -218,18 +218,13 @@ fn approve_and_withdraw_on_one_seen_state_one_wins(db: &TestDb) {
             .collect();
         let results: Vec<Result<ReviewState, Error>> =
             handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let wins: Vec<ReviewState> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().copied())
-            .collect();
-        assert_eq!(wins.len(), 1, "round {round}: {results:?}");
-        let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+        let (winner, loser) = one_winner(&results, round);
         assert!(
             matches!(loser.code(), "changed" | "conflict"),
             "round {round}: {loser:?}"
         );
         let after = store.article(a.id).unwrap().unwrap();
-        assert_eq!(after.state, wins[0]);
+        assert_eq!(after.state, winner);
         let audit = store.audit_log(Some(&cast.admin), 0).unwrap();
         assert_eq!(audit.len(), audit_before + 1, "round {round}");
     }

@@ -4,7 +4,9 @@
 use evident_core::{Audience, ReviewState, TransitionError};
 use evident_store::{ArticleQuery, Change, Error, Mark, NewComment, Revision, Seen, Store, User};
 
-use crate::common::{answer, new_article, seen, snapshot, statement, Cast, TestDb};
+use crate::common::{
+    answer, claim_and_approve, new_article, seen, snapshot, statement, Cast, TestDb,
+};
 
 both_backends!(
     walks_every_transition,
@@ -469,12 +471,7 @@ fn published_version_stays_until_the_new_one_is_approved(db: &TestDb) {
     let cast = Cast::new(store);
     let q = "Treatment of condition W";
     let a = store.create_article(None, new_article(q)).unwrap();
-    store
-        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
-        .unwrap();
-    let a = store
-        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
-        .unwrap();
+    let a = claim_and_approve(store, &cast.reviewer, a.id);
     assert_eq!(a.shown_version(), 1);
     let a = store
         .revise(

@@ -3,7 +3,7 @@
 use evident_core::{QuestionKind, ReviewState};
 use evident_store::{ArticleQuery, Error};
 
-use crate::common::{analysis, new_article, seen, Cast, TestDb};
+use crate::common::{analysis, claim_and_approve, new_article, seen, Cast, TestDb};
 
 both_backends!(
     finds_reusable_articles,
@@ -182,12 +182,7 @@ fn flags_articles_whose_sources_changed(db: &TestDb) {
         answer.citations[0].source_id = "test:c".into();
     }
     let b = store.create_article(None, other).unwrap();
-    store
-        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
-        .unwrap();
-    let a = store
-        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
-        .unwrap();
+    let a = claim_and_approve(store, &cast.reviewer, a.id);
     assert!(!a.source_changed);
 
     assert_eq!(store.sources_changed(&[]).unwrap(), 0);
@@ -239,11 +234,6 @@ fn flags_articles_whose_sources_changed(db: &TestDb) {
         )
         .unwrap();
     assert!(a.source_changed, "still flagged until approved");
-    store
-        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
-        .unwrap();
-    let a = store
-        .approve(Some(&cast.reviewer), a.id, seen(store, a.id))
-        .unwrap();
+    let a = claim_and_approve(store, &cast.reviewer, a.id);
     assert!(!a.source_changed);
 }
