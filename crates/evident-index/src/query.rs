@@ -52,7 +52,7 @@ impl Default for QueryWeights {
             body: 1.0,
             expansion: 0.2,
             repeat: 0.5,
-            focus: 1.5,
+            focus: 0.75,
         }
     }
 }

@@ -517,7 +517,12 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
             about[*i] && ranked.iter().any(|(id, _)| *id == h.source.id) && preferred(&h.source.id)
         })
         .count();
-    if preferred_hits >= s.weights.own_kind_passages {
+    // A source of the audience's own kind whose title names the concept is enough on its own:
+    // a clinician's guideline on hypertension outranks any number of leaflets on it.
+    let preferred_titled = ranked
+        .iter()
+        .any(|(id, _)| preferred(id) && named_by_title.contains(id));
+    if preferred_hits >= s.weights.own_kind_passages || preferred_titled {
         ranked.retain(|(id, _)| preferred(id));
     }
     ranked.truncate(s.max_sources);
