@@ -8,11 +8,15 @@
 //!   names or single-letter prefixes such as the protein notation `p.Arg12Cys`.
 //! - Navigation sentences ("Click here…", "Watch the video…", "Learn more about…") are dropped;
 //!   the phrases are data, in `data/navigation.tsv`.
+//!
+//! Every document a reader returns also loses its invisible Unicode ([`strip_invisible_doc`]):
+//! bidirectional controls and zero-width characters, in its text, headings and source fields.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use evident_core::text::split_sentences;
+use evident_core::text::{is_invisible, split_sentences, strip_invisible};
+use evident_core::Document;
 
 const NAVIGATION_TSV: &str = include_str!("../data/navigation.tsv");
 
@@ -28,6 +32,80 @@ pub(crate) fn clean_block(text: &str) -> Cow<'_, str> {
     match space_sentence_ends(text) {
         Cow::Borrowed(t) => drop_navigation(t),
         Cow::Owned(t) => Cow::Owned(drop_navigation(&t).into_owned()),
+    }
+}
+
+/// `doc` without bidirectional controls and zero-width characters (see
+/// [`evident_core::text::is_invisible`]) in its text, heading trails and source fields. Section
+/// ranges move with the text; a section left with no visible text is dropped.
+pub(crate) fn strip_invisible_doc(mut doc: Document) -> Document {
+    let source = &mut doc.source;
+    for field in [&mut source.id, &mut source.title] {
+        strip_field(field);
+    }
+    for field in [
+        &mut source.publisher,
+        &mut source.date,
+        &mut source.url,
+        &mut source.licence,
+        &mut source.grade,
+        &mut source.review_status,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        strip_field(field);
+    }
+    for r in &mut source.references {
+        strip_field(&mut r.title);
+        for field in [&mut r.organisation, &mut r.url].into_iter().flatten() {
+            strip_field(field);
+        }
+    }
+    for section in &mut doc.sections {
+        for heading in &mut section.trail {
+            strip_field(heading);
+        }
+        section.trail.retain(|h| !h.is_empty());
+        if let Some(grade) = &mut section.grade {
+            strip_field(grade);
+        }
+    }
+    if !doc.text.chars().any(is_invisible) {
+        return doc;
+    }
+    // Byte offsets of the removed characters and the bytes removed up to and including each.
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    let mut text = String::with_capacity(doc.text.len());
+    let mut gone = 0;
+    for (i, c) in doc.text.char_indices() {
+        if is_invisible(c) {
+            gone += c.len_utf8();
+            removed.push((i, gone));
+        } else {
+            text.push(c);
+        }
+    }
+    let moved = |at: usize| {
+        let before = removed.partition_point(|&(i, _)| i < at);
+        at - before.checked_sub(1).map_or(0, |k| removed[k].1)
+    };
+    for section in &mut doc.sections {
+        section.start = moved(section.start);
+        section.end = moved(section.end);
+        let body = &text[section.start..section.end];
+        section.end = section.start + body.trim_end().len();
+        section.start += body.len() - body.trim_start().len();
+        section.end = section.end.max(section.start);
+    }
+    doc.sections.retain(|s| s.end > s.start);
+    doc.text = text;
+    doc
+}
+
+fn strip_field(field: &mut String) {
+    if let Cow::Owned(clean) = strip_invisible(field) {
+        *field = evident_core::model::collapse_ws(&clean);
     }
 }
 

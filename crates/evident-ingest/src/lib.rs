@@ -147,6 +147,7 @@ pub fn read_with(readers: &[Box<dyn Reader>], item: &Item) -> Result<Vec<Documen
     let docs = reader.read(item)?;
     let docs: Vec<Document> = docs
         .into_iter()
+        .map(clean::strip_invisible_doc)
         .filter(|d| !d.sections.is_empty())
         .collect();
     if docs.is_empty() {
@@ -204,5 +205,29 @@ mod tests {
         let err = read_item(&item).unwrap_err().to_string();
         assert!(err.contains("binary content"), "{err}");
         assert!(err.contains("blob.bin"), "{err}");
+    }
+
+    /// Finding 11 of issue 13: bidi controls and zero-width characters in source text reached
+    /// titles, heading trails and passage text unchanged.
+    #[test]
+    fn invisible_unicode_is_stripped_from_titles_and_text() {
+        let md = "---\nid: t-rlo\ntitle: \"Gout \u{202E}fdp.exe\u{202C}\"\npublisher: \"N\u{200B}HS\"\n---\n\n\
+                  # Gout\u{2066} care\u{2069}\n\n## Treat\u{200D}ment\n\n\
+                  Allo\u{200B}purinol is \u{FEFF}first line.\u{200F} \u{061C}Start low \u{2060}(高血压).\n\n\
+                  \u{200B}\u{200E}\n";
+        let docs = read_item(&Item::new("notes/rlo.md", md.as_bytes().to_vec())).unwrap();
+        let doc = &docs[0];
+        assert_eq!(doc.source.title, "Gout fdp.exe");
+        assert_eq!(doc.source.publisher.as_deref(), Some("NHS"));
+        let passages = chunk(doc, &ChunkOptions::default());
+        assert_eq!(passages[0].trail, ["Gout care", "Treatment"]);
+        assert_eq!(
+            passages[0].text,
+            "Allopurinol is first line. Start low (高血压)."
+        );
+        assert!(!doc.text.chars().any(evident_core::text::is_invisible));
+        for s in &doc.sections {
+            assert!(!doc.section_text(s).trim().is_empty(), "{s:?}");
+        }
     }
 }

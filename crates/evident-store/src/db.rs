@@ -195,6 +195,71 @@ impl Db {
 
 // ---- SQLite -------------------------------------------------------------------------------
 
+/// The SQLite file holds password hashes and the audit log, so it is the owner's only: a new
+/// file is created with mode 0600 (SQLite gives its `-wal` and `-shm` files the mode of the
+/// database file), and an existing one that the group or others may read or write loses those
+/// bits, with a warning. Nothing is loosened. In-memory and URI databases are left alone.
+#[cfg(unix)]
+fn ensure_private_file(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let name = path.as_os_str().to_string_lossy();
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+        return Ok(());
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(Error::internal_from(
+                format!("cannot create database {}", path.display()),
+                e,
+            ))
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = std::path::Path::new(&file);
+        let Ok(meta) = std::fs::metadata(file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 == 0 || !meta.is_file() {
+            continue;
+        }
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & !0o077)).map_err(
+            |e| {
+                Error::internal_from(
+                    format!(
+                        "{} is readable by other users (mode {:o}) and cannot be restricted to its owner",
+                        file.display(),
+                        mode & 0o777
+                    ),
+                    e,
+                )
+            },
+        )?;
+        // No logger in this crate: the operator must see this whatever the log setup.
+        eprintln!(
+            "warning: {} was readable by other users (mode {:o}); it holds password hashes and the audit log, so it is now {:o}",
+            file.display(),
+            mode & 0o777,
+            mode & 0o700
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn ensure_private_file(_path: &std::path::Path) -> Result<()> {
+    Ok(())
+}
+
 pub(crate) struct SqliteDb {
     path: std::path::PathBuf,
     pool: Pool<rusqlite::Connection>,
@@ -203,10 +268,16 @@ pub(crate) struct SqliteDb {
 impl SqliteDb {
     pub fn open(path: &std::path::Path) -> Result<SqliteDb> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
+            // Folders made here are the owner's only; folders that exist keep their mode.
+            let mut folders = std::fs::DirBuilder::new();
+            folders.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut folders, 0o700);
+            folders.create(parent).map_err(|e| {
                 Error::internal_from(format!("cannot create folder {}", parent.display()), e)
             })?;
         }
+        ensure_private_file(path)?;
         let db = SqliteDb {
             path: path.to_path_buf(),
             pool: Pool {

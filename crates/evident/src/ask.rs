@@ -71,21 +71,21 @@ pub fn run(data: &Path, args: &AskArgs) -> Result<()> {
         parent: parent.as_ref(),
     })?;
     let dir = answers_dir(data);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::config::create_private_dir(&dir)?;
     let path = dir.join(format!("{}.json", answer.id));
     std::fs::write(&path, serde_json::to_string_pretty(&answer)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
     match args.format {
         Format::Text => {
-            print!("{}", render::text(&answer));
+            print!("{}", crate::for_terminal(&render::text(&answer)));
             eprintln!(
                 "answer {} in {:.1} ms; ask a follow-up with --follow-up-of {}",
                 answer.id, answer.took_ms, answer.id
             );
         }
-        Format::Md => print!("{}", render::markdown(&answer)),
+        Format::Md => print!("{}", crate::for_terminal(&render::markdown(&answer))),
         Format::Json => println!("{}", serde_json::to_string_pretty(&answer)?),
-        Format::Html => print!("{}", render::html(&answer)),
+        Format::Html => print!("{}", crate::for_terminal(&render::html(&answer))),
     }
     Ok(())
 }

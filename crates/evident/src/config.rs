@@ -190,6 +190,19 @@ pub(crate) fn init_logging(format: LogFormat, filter: Option<&str>) -> Result<()
     installed.map_err(|e| anyhow::anyhow!("cannot start logging: {e}"))
 }
 
+/// Creates `dir` and any missing parents readable by the owner only (0700 on Unix): the data
+/// folder holds the article store with its password hashes and audit log. Folders that exist
+/// keep their mode; nothing is loosened.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut folders = std::fs::DirBuilder::new();
+    folders.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folders, 0o700);
+    folders
+        .create(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +283,21 @@ trust_proxy = true
         assert_eq!(file.serve.library.as_deref(), Some(Path::new("/abs/lib")));
         let err = FileConfig::load(&dir.path().join("missing.toml")).unwrap_err();
         assert!(format!("{err:#}").contains("missing.toml"), "{err:#}");
+    }
+
+    /// Finding 13 of issue 13: folders in the data folder were created 0755.
+    #[cfg(unix)]
+    #[test]
+    fn private_folders_are_the_owners_only_and_existing_ones_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = tmp.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        assert_eq!((mode(&tmp.path().join("a")), mode(&dir)), (0o700, 0o700));
+        assert_eq!(mode(tmp.path()), 0o755);
+        create_private_dir(tmp.path()).unwrap();
+        assert_eq!(mode(tmp.path()), 0o755);
     }
 }

@@ -271,17 +271,20 @@ fn embed_with_cache(
         .collect();
     let started = Instant::now();
     let mut fresh: std::collections::HashMap<usize, Vec<f32>> = std::collections::HashMap::new();
+    let mut progress = crate::ingest::StepProgress::stderr();
     for chunk in missing.chunks(512) {
         let texts: Vec<&str> = chunk.iter().map(|&i| items[i].1.as_str()).collect();
         for (&i, v) in chunk.iter().zip(embedder.embed(&texts)?) {
             fresh.insert(i, v);
         }
-        eprint!("\rembedded {}/{} passages", fresh.len(), missing.len());
+        progress.step(&format!(
+            "embedded {}/{} passages",
+            fresh.len(),
+            missing.len()
+        ));
     }
+    progress.finish();
     let took = started.elapsed().as_secs_f64();
-    if !missing.is_empty() {
-        eprintln!();
-    }
     let mut out = Vec::with_capacity(items.len());
     let mut updated = evident_index::VectorStore::new(0);
     for (i, (id, _)) in items.iter().enumerate() {

@@ -289,6 +289,54 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
+/// Progress of a step that repeats ("embedded 512/17908 passages"). On a terminal each step
+/// replaces the last on one line; in a pipe or a log file, where `\r` would glue the steps
+/// into one long line, each step is a line of its own.
+pub struct StepProgress<W: std::io::Write> {
+    out: W,
+    overwrite: bool,
+    drawn: bool,
+}
+
+impl StepProgress<std::io::Stderr> {
+    /// Progress on standard error, overwriting in place only when it is a terminal.
+    pub fn stderr() -> Self {
+        use std::io::IsTerminal;
+        let err = std::io::stderr();
+        let overwrite = err.is_terminal();
+        StepProgress::new(err, overwrite)
+    }
+}
+
+impl<W: std::io::Write> StepProgress<W> {
+    pub fn new(out: W, overwrite: bool) -> Self {
+        StepProgress {
+            out,
+            overwrite,
+            drawn: false,
+        }
+    }
+
+    /// Shows one step. Progress is a courtesy: a closed stderr does not stop the work.
+    pub fn step(&mut self, message: &str) {
+        let _ = if self.overwrite {
+            write!(self.out, "\r{message}\x1b[K")
+        } else {
+            writeln!(self.out, "{message}")
+        };
+        let _ = self.out.flush();
+        self.drawn = true;
+    }
+
+    /// Ends the line the steps were drawn on, if any.
+    pub fn finish(&mut self) {
+        if self.overwrite && self.drawn {
+            let _ = writeln!(self.out);
+        }
+        self.drawn = false;
+    }
+}
+
 /// Prints the summary: sources, passages, rate, and every skipped item with its reason.
 /// Many items skipped for the same reason are grouped, with a few of their paths.
 pub fn print_report(r: &Report, lib: &Library) -> Result<()> {
@@ -344,4 +392,32 @@ pub fn print_report(r: &Report, lib: &Library) -> Result<()> {
         println!("Peak memory: {mb:.0} MB.");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Progress under a pipe (issue 13): steps written with `\r` ran together into one line.
+    #[test]
+    fn steps_are_lines_of_their_own_off_a_terminal() {
+        let mut out = Vec::new();
+        let mut p = StepProgress::new(&mut out, false);
+        p.step("embedded 512/1000 passages");
+        p.step("embedded 1000/1000 passages");
+        p.finish();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "embedded 512/1000 passages\nembedded 1000/1000 passages\n"
+        );
+
+        let mut out = Vec::new();
+        let mut p = StepProgress::new(&mut out, true);
+        p.step("embedded 512/1000 passages");
+        p.step("embedded 1000/1000 passages");
+        p.finish();
+        let shown = String::from_utf8(out).unwrap();
+        assert_eq!(shown.matches('\r').count(), 2, "{shown:?}");
+        assert!(shown.ends_with("1000/1000 passages\x1b[K\n"), "{shown:?}");
+    }
 }

@@ -310,6 +310,12 @@ fn search(data: &std::path::Path, args: &SearchArgs) -> Result<()> {
 
 /// Prints ranked passages: rank, score, source, heading trail, snippet.
 pub fn print_hits(hits: &[evident_index::Hit]) {
+    print!("{}", for_terminal(&format_hits(hits)));
+}
+
+fn format_hits(hits: &[evident_index::Hit]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     for h in hits {
         let s = &h.source;
         let mut origin = s.kind.label().to_string();
@@ -320,17 +326,36 @@ pub fn print_hits(hits: &[evident_index::Hit]) {
         if let Some(y) = s.year {
             origin.push_str(&format!(", {y}"));
         }
-        println!("{:>2}. [{:.2}] {} ({origin})", h.rank, h.score, s.title);
+        let _ = writeln!(
+            out,
+            "{:>2}. [{:.2}] {} ({origin})",
+            h.rank, h.score, s.title
+        );
         if !h.passage.trail.is_empty() {
-            println!("    § {}", h.passage.trail.join(" › "));
+            let _ = writeln!(out, "    § {}", h.passage.trail.join(" › "));
         }
         if let Some(g) = &h.passage.grade {
-            println!("    Grade: {g}");
+            let _ = writeln!(out, "    Grade: {g}");
         }
-        println!("    {}", h.snippet);
-        println!("    {}  {}", h.passage.id, s.url.as_deref().unwrap_or(""));
-        println!();
+        let _ = writeln!(out, "    {}", h.snippet);
+        let _ = writeln!(
+            out,
+            "    {}  {}",
+            h.passage.id,
+            s.url.as_deref().unwrap_or("")
+        );
+        let _ = writeln!(out);
     }
+    out
+}
+
+/// Text from sources made safe to print to the operator's terminal: a source's escape
+/// sequences could clear the screen, retitle the window or hide text, and its bidirectional
+/// controls reorder what is shown. Indexes built before ingest dropped the latter still hold
+/// them, so both are removed here. JSON output needs none of this: it escapes controls.
+pub fn for_terminal(text: &str) -> String {
+    let visible = evident_core::text::strip_invisible(text);
+    evident_core::text::strip_terminal_controls(&visible).into_owned()
 }
 
 /// Peak resident memory of this process in MB (Linux), for reports.

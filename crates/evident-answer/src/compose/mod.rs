@@ -186,6 +186,7 @@ impl<'a> Composer<'a> {
     /// Checks and analyses a question (a follow-up of `parent` when given).
     pub fn prepare(&self, question: &str, parent: Option<&Answer>) -> Result<Prepared> {
         let started = Instant::now();
+        let question = &*evident_core::text::strip_invisible(question);
         let question = question.trim();
         if question.is_empty() {
             return Err(Error::EmptyQuestion);

@@ -7,7 +7,9 @@
 //! - [`tokenize`]: the word tokenizer ([`words`], [`word_spans`], [`fold_words`]);
 //! - [`stopwords`]: the stopword list and its named subsets ([`StopList`]);
 //! - [`phrases`]: the phrase matcher of the lexicon and the glossary ([`PhraseMatcher`]);
-//! - [`hash`]: the content hash ([`fnv1a64`]), whose values are persisted.
+//! - [`hash`]: the content hash ([`fnv1a64`]), whose values are persisted;
+//! - [`invisible`]: removal of invisible Unicode ([`strip_invisible`]) and of what a terminal
+//!   would obey ([`strip_terminal_controls`]).
 //!
 //! ```
 //! use evident_core::text::{fold_words, words, StopList};
@@ -21,11 +23,13 @@
 use std::ops::Range;
 
 pub mod hash;
+pub mod invisible;
 pub mod phrases;
 pub mod stopwords;
 pub mod tokenize;
 
 pub use hash::{fnv1a64, fnv1a64_parts, Fnv1a64};
+pub use invisible::{is_invisible, strip_invisible, strip_terminal_controls};
 pub use phrases::{PhraseMatch, PhraseMatcher, PhraseMatcherBuilder, Slot};
 pub use stopwords::{is_stopword, StopList};
 pub use tokenize::{fold_words, word_spans, words, words_with, Apostrophes, Word};

@@ -130,7 +130,13 @@ impl ResultCache {
 impl Library {
     /// Opens the index in `dir`, creating it (and the folder) when absent.
     pub fn open(dir: &Path) -> Result<Library> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        // The data folder also holds the article store (password hashes, the audit log): the
+        // folders made here are the owner's only. Folders that exist keep their mode.
+        let mut folders = std::fs::DirBuilder::new();
+        folders.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folders, 0o700);
+        folders.create(dir).map_err(|source| Error::Io {
             path: dir.display().to_string(),
             source,
         })?;

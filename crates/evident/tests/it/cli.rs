@@ -269,3 +269,204 @@ fn ask_answers_with_citations_in_every_format_and_follows_up() {
     assert_eq!(v["abstained"], true);
     assert!(v["citations"].as_array().is_none_or(|c| c.is_empty()));
 }
+
+/// Finding 11 of issue 13: a right-to-left override or a zero-width space, in a question or in
+/// source text, reached the answer's question, titles and statements unchanged.
+#[test]
+fn invisible_unicode_reaches_neither_answers_nor_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let docs = tmp.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("gout.md"),
+        topic(
+            "t-gout",
+            "Gout \u{202E}fdp.exe\u{202C}",
+            "Allo\u{200B}purinol is first line for gout.\u{200F} Start at 100 mg daily.",
+        ),
+    )
+    .unwrap();
+    ok(
+        &data,
+        &["library", "add", docs.to_str().unwrap(), "--quiet"],
+    );
+    let invisible = |s: &str| s.chars().any(evident_core::text::is_invisible);
+
+    let json = ok(
+        &data,
+        &[
+            "ask",
+            "\u{2066}What is the treatment for go\u{200B}ut?\u{202E}\u{FEFF}",
+            "--format",
+            "json",
+        ],
+    );
+    let a: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(a["question"], "What is the treatment for gout?", "{json}");
+    assert!(!invisible(&json), "{json}");
+    assert!(json.contains("Allopurinol"), "{json}");
+    assert!(json.contains("Gout fdp.exe"), "{json}");
+
+    let text = ok(&data, &["search", "allopurinol"]);
+    assert!(text.contains("Gout fdp.exe"), "{text}");
+    assert!(!invisible(&text), "{text}");
+}
+
+/// Finding 12 of issue 13: escape sequences in source text reached the operator's terminal
+/// through `evident search` and `evident ask`.
+#[test]
+fn escape_codes_in_sources_do_not_reach_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let docs = tmp.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        docs.join("gout.md"),
+        topic(
+            "t-gout",
+            "Gout",
+            "Allopurinol is first line for gout.\u{1b}[2J\u{1b}]0;pwned\u{7} Start at 100 mg \
+             daily.\u{9b}31m Febuxostat\r is an alternative.",
+        ),
+    )
+    .unwrap();
+    ok(
+        &data,
+        &["library", "add", docs.to_str().unwrap(), "--quiet"],
+    );
+    // The source keeps its text: the JSON output escapes what a terminal would obey.
+    let json = ok(&data, &["search", "allopurinol", "--json"]);
+    assert!(json.contains("\\u001b[2J"), "{json}");
+
+    let controls = |s: &str| {
+        s.chars()
+            .filter(|&c| c.is_control() && c != '\n' && c != '\t')
+            .collect::<Vec<_>>()
+    };
+    let text = ok(&data, &["search", "allopurinol"]);
+    assert!(text.contains("Allopurinol is first line"), "{text}");
+    assert_eq!(controls(&text), [], "{text:?}");
+    assert!(!text.contains("pwned"), "{text:?}");
+
+    for format in ["text", "md"] {
+        let answer = ok(
+            &data,
+            &["ask", "What is the treatment for gout?", "--format", format],
+        );
+        assert!(answer.contains("Allopurinol"), "{answer}");
+        assert_eq!(controls(&answer), [], "{format}: {answer:?}");
+    }
+}
+
+/// Finding 13 of issue 13: the data folder and `evident.db` (password hashes, audit log) were
+/// created readable by every user of the machine.
+#[cfg(unix)]
+#[test]
+fn data_folder_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Stdio;
+
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("fresh/data");
+    let docs = tmp.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("gout.md"), topic("t-gout", "Gout", "Rest helps.")).unwrap();
+    ok(
+        &data,
+        &["library", "add", docs.to_str().unwrap(), "--quiet"],
+    );
+    assert_eq!(mode(&data), 0o700, "{}", data.display());
+    assert_eq!(mode(&data.join("index")), 0o700);
+    ok(&data, &["ask", "What is the treatment for gout?"]);
+    assert_eq!(mode(&data.join("answers")), 0o700);
+
+    let own = tmp.path().join("store");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--data")
+        .arg(&own)
+        .args(["user", "add", "ada", "--role", "admin"])
+        .env_remove("EVIDENT_DATA")
+        .env_remove("EVIDENT_DATABASE_URL")
+        .env("EVIDENT_PASSWORD", "correct horse battery staple")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{}", stderr(&child));
+    assert_eq!(mode(&own), 0o700);
+    let db = own.join("evident.db");
+    assert_eq!(mode(&db), 0o600);
+    for side in ["evident.db-wal", "evident.db-shm"] {
+        let p = own.join(side);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{side}");
+        }
+    }
+}
+
+/// Progress under a pipe (issue 13): `eval retrieval` printed `\r` fragments glued together
+/// ("embedded 512/17908 passagesembedded 1024/17908 …") when standard error was no terminal.
+/// Needs the embedding model at `$EVIDENT_MODEL_DIR`, else `<workspace>/target/models`.
+#[test]
+fn progress_under_a_pipe_is_one_line_per_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(docs.join("gout.md"), topic("t-gout", "Gout", "Rest helps.")).unwrap();
+    // `library add` draws its bar only on a terminal.
+    let o = evident(
+        &tmp.path().join("lib"),
+        &["library", "add", docs.to_str().unwrap()],
+    );
+    assert!(
+        o.status.success() && !stderr(&o).contains('\r'),
+        "{:?}",
+        stderr(&o)
+    );
+
+    let model = std::env::var_os("EVIDENT_MODEL_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/models/all-MiniLM-L6-v2")
+        });
+    if !model.join("model.safetensors").exists() {
+        eprintln!(
+            "skipping: model not found at {}; run `evident models fetch`",
+            model.display()
+        );
+        return;
+    }
+    let corpus = tmp.path().join("corpus.jsonl");
+    let queries = tmp.path().join("queries.jsonl");
+    let records: String = (0..5)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"d{i}\",\"focus\":\"Topic {i}\",\"text\":\"Topic {i} is treated with drug {i}.\"}}\n"
+            )
+        })
+        .collect();
+    fs::write(&corpus, records).unwrap();
+    fs::write(
+        &queries,
+        "{\"qid\":\"q1\",\"question\":\"drug 3\",\"gold\":\"d3\"}\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("--data")
+        .arg(tmp.path().join("data"))
+        .args(["eval", "retrieval", "--mode", "dense", "--corpus"])
+        .arg(&corpus)
+        .arg("--queries")
+        .arg(&queries)
+        .env_remove("EVIDENT_DATA")
+        .env("EVIDENT_MODEL_DIR", &model)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(o.status.success(), "{}\n{err}", stdout(&o));
+    assert!(!err.contains('\r'), "{err:?}");
+    let steps: Vec<&str> = err.lines().filter(|l| l.contains("embedded")).collect();
+    assert_eq!(steps, ["embedded 5/5 passages"], "{err:?}");
+}
