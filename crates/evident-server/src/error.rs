@@ -143,9 +143,9 @@ impl AppError {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
-        if let AppError::Store(evident_store::Error::RateLimited) = self {
+        if let AppError::Store(evident_store::Error::RateLimited { retry_after_secs }) = self {
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("300"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
     }
 
@@ -338,7 +338,9 @@ mod tests {
                 "invalid",
             ),
             (
-                AppError::from(evident_store::Error::RateLimited),
+                AppError::from(evident_store::Error::RateLimited {
+                    retry_after_secs: 300,
+                }),
                 429,
                 "rate_limited",
             ),

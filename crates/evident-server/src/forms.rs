@@ -1,6 +1,6 @@
 //! The one extractor for HTML forms that change something: [`CsrfForm`] parses the body into
-//! the handler's type and checks the form's `csrf` field against the CSRF cookie before the
-//! handler runs. Form types need no CSRF field of their own and no trait.
+//! the handler's type and checks the form's `csrf` field against the token bound to the
+//! request's session (see [`crate::security`]) before the handler runs. Form types need no CSRF field of their own and no trait.
 //!
 //! The body is parsed twice, once into the handler's type and once for the token alone, rather
 //! than into one struct with `#[serde(flatten)]`: flattening makes serde buffer the fields as
@@ -13,11 +13,11 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::error::{AppError, PageError};
-use crate::security::check_csrf;
+use crate::security::{check_csrf, CsrfToken};
 use crate::AppState;
 
 /// A urlencoded form body whose rejections are answered as pages; the form must carry a `csrf`
-/// field equal to the request's CSRF cookie. A body that does not parse as `T` is refused as
+/// field equal to the request's bound CSRF token. A body that does not parse as `T` is refused as
 /// such before the token is looked at.
 pub struct CsrfForm<T>(pub T);
 
@@ -35,7 +35,7 @@ where
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let headers = req.headers().clone();
+        let expected = req.extensions().get::<CsrfToken>().cloned();
         let extensions = req.extensions().clone();
         let RawForm(bytes) = RawForm::from_request(req, state)
             .await
@@ -59,7 +59,7 @@ where
         let Form(token) = Form::<Token>::from_request(parse(bytes), state)
             .await
             .map_err(|rej| form_rejection(rej.status(), rej.body_text(), state))?;
-        check_csrf(&headers, &token.csrf)?;
+        check_csrf(expected.as_ref(), &token.csrf)?;
         Ok(CsrfForm(value))
     }
 }

@@ -71,6 +71,14 @@ pub struct AppConfig {
     /// A request whose response has not started after this long is answered 503 (a bound on
     /// stuck work; the streamed part of a page is not counted).
     pub request_timeout: Duration,
+    /// A connection that has not sent a whole request head this long after it opened, or after
+    /// its previous response (an idle keep-alive connection), is closed.
+    pub header_read_timeout: Duration,
+    /// A request whose body has not arrived whole this long after its head is refused (the
+    /// body's reader fails; the connection is then closed).
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
 }
 
 impl Default for AppConfig {
@@ -84,6 +92,9 @@ impl Default for AppConfig {
             trust_proxy: false,
             ask_progress_after: Duration::from_millis(400),
             request_timeout: Duration::from_secs(300),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         }
     }
 }
@@ -93,6 +104,7 @@ struct Shared {
     library: Arc<Library>,
     store: Store,
     limiter: RateLimiter,
+    csrf_key: security::CsrfKey,
 }
 
 /// What every handler shares: the configuration, the library, the store and the rate limiter.
@@ -108,6 +120,7 @@ impl AppState {
             library,
             store,
             limiter,
+            csrf_key: security::CsrfKey::random(),
         }))
     }
 
@@ -125,6 +138,11 @@ impl AppState {
 
     pub fn limiter(&self) -> &RateLimiter {
         &self.0.limiter
+    }
+
+    /// The key CSRF tokens are bound with.
+    pub fn csrf_key(&self) -> &security::CsrfKey {
+        &self.0.csrf_key
     }
 }
 
@@ -149,7 +167,7 @@ pub(crate) async fn resolve_user(
         .map(str::trim)
         .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
         .map(|v| v[7..].trim().to_string());
-    let session = security::cookie(headers, security::SESSION_COOKIE).map(str::to_string);
+    let session = security::session_token(state, headers).map(str::to_string);
     if bearer.is_none() && session.is_none() {
         return Ok(None);
     }
@@ -347,7 +365,11 @@ fn log_response(
     );
 }
 
-/// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0).
+/// Serves on an already bound listener until `shutdown` resolves (tests bind 127.0.0.1:0),
+/// with the connection limits of [`AppConfig`]: at most `max_connections` at once, each closed
+/// when its request head is slower than `header_read_timeout` (hyper's timer, which also runs
+/// while a kept-alive connection waits for its next request) and its body slower than
+/// `body_read_timeout`.
 pub async fn serve_on<F>(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -356,16 +378,107 @@ pub async fn serve_on<F>(
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    use axum::serve::ListenerExt;
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Pages go out in chunks (the shell first): without TCP_NODELAY, Nagle's algorithm holds
-    // the later chunk back until the client's delayed ACK, about 40 ms per page.
-    let listener = listener.tap_io(|tcp| {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let config = state.config().clone();
+    let app = router(state).layer(axum::middleware::from_fn_with_state(
+        config.body_read_timeout,
+        body_deadline,
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    // Each connection's task holds a clone: the count of open connections.
+    let connections = Arc::new(());
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, as axum::serve does.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Pages go out in chunks (the shell first): without TCP_NODELAY, Nagle's algorithm
+        // holds the later chunk back until the client's delayed ACK, about 40 ms per page.
         let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let conn = http.serve_connection(TokioIo::new(tcp), service);
+        let mut closing = closing_rx.clone();
+        let done = connections.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let _done = done;
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = closing.wait_for(|c| *c) => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        });
+    }
+    let _ = closing_tx.send(true);
+    drop(closing_rx);
+    // Wait for the open connections to finish their responses.
+    let tracker = connections;
+    while Arc::strong_count(&tracker) > 1 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Bounds how long a request body may take to arrive: past `limit` from the request head its
+/// stream fails, and the extractor reading it answers with an error.
+async fn body_deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use futures_util::StreamExt as _;
+    if axum::body::HttpBody::is_end_stream(req.body()) {
+        return next.run(req).await;
+    }
+    let deadline = tokio::time::Instant::now() + limit;
+    let (parts, body) = req.into_parts();
+    let stream = body.into_data_stream();
+    let timed = futures_util::stream::unfold(Some(stream), move |stream| async move {
+        let mut stream = stream?;
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(item)) => Some((item, Some(stream))),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(axum::Error::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the request body arrived too slowly",
+                ))),
+                None,
+            )),
+        }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    next.run(Request::from_parts(
+        parts,
+        axum::body::Body::from_stream(timed),
+    ))
+    .await
 }
 
 /// Binds `config.addr` and serves until Ctrl-C.

@@ -1,19 +1,31 @@
 //! Cookies, CSRF tokens, security headers, client addresses and the per-client rate limit.
 //!
-//! CSRF: double-submit. Every page response that lacks the `evident_csrf` cookie sets one (a
-//! random token, `SameSite=Lax; HttpOnly`), and every form that changes state carries the same
-//! token in a hidden `csrf` field; a POST whose field does not equal its cookie is refused
-//! with 403. A cross-site page can make the browser send the cookie but cannot read it, so it
-//! cannot fill in the field. JSON API POSTs need `Content-Type: application/json`, which a
+//! CSRF, three checks on every state-changing request (any method but GET, HEAD, OPTIONS):
+//! - its `Origin`, when sent, must be this server's own (scheme and host), and its
+//!   `Sec-Fetch-Site`, when sent, must not be `cross-site` or `same-site`;
+//! - it must not carry two session or two pre-session cookies (a sibling site could have
+//!   planted the second, and which one wins would be up to us);
+//! - a form's `csrf` field must equal the token bound to the request's session: an HMAC, with
+//!   a secret of this server process, of the session cookie when signed in, else of a random
+//!   pre-session cookie (`evident_csrf`, `HttpOnly`) that the first page sets. A value another
+//!   site invents or plants in a cookie does not verify, and signing in rotates the token
+//!   (a new session, and a fresh pre-session cookie).
+//!
+//! Requests with `Authorization: Bearer` (the JSON API's clients) are not cookie-authenticated
+//! and skip these checks; other JSON API POSTs need `Content-Type: application/json`, which a
 //! browser sends cross-site only after a CORS preflight this server never grants.
 //!
-//! The plumbing is maintained crates: `cookie` parses and writes cookies, `subtle` compares
-//! tokens in constant time, `tower-http` sets the headers and `governor` keeps the rate limit.
+//! Cookies are `__Host-` prefixed when they are `Secure` (over HTTPS or behind a TLS proxy), so
+//! neither a sibling subdomain nor plain HTTP can set them.
+//!
+//! The plumbing is maintained crates: `cookie` parses and writes cookies, `hmac` and `sha2`
+//! bind the token, `subtle` compares tokens in constant time, `tower-http` sets the headers and
+//! `governor` keeps the rate limit.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
@@ -22,14 +34,20 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::Quota;
+use hmac::{KeyInit, Mac};
 use subtle::ConstantTimeEq;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
 use crate::AppState;
 
+/// The pre-session cookie the signed-out CSRF token is bound to.
 pub const CSRF_COOKIE: &str = "evident_csrf";
 pub const SESSION_COOKIE: &str = "evident_session";
+/// [`CSRF_COOKIE`] when cookies are `Secure`.
+pub const HOST_CSRF_COOKIE: &str = "__Host-evident_csrf";
+/// [`SESSION_COOKIE`] when cookies are `Secure`.
+pub const HOST_SESSION_COOKIE: &str = "__Host-evident_session";
 pub const AUDIENCE_COOKIE: &str = "evident_audience";
 
 /// The Content-Security-Policy of every response: no script at all, styles from this origin,
@@ -40,19 +58,31 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; for
 pub fn random_token() -> String {
     let mut buf = [0u8; 32];
     getrandom::fill(&mut buf).expect("the operating system's random source failed");
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&buf)
 }
 
-/// The value of cookie `name`, if sent (the first one, across every `Cookie` header).
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every value of cookie `name` the request sent, across every `Cookie` header.
+fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .and_then(|c| c.value_raw())
+        .filter(move |c| c.name() == name)
+        .filter_map(|c| c.value_raw())
+}
+
+/// The value of cookie `name`, if sent exactly once (two of one name are ambiguous: neither
+/// is used, and a state-changing request carrying them is refused).
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &'a str) -> Option<&'a str> {
+    let mut values = cookie_values(headers, name);
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
 
 /// Whether cookies must be `Secure`: configured, or the request came over TLS through a proxy.
@@ -64,8 +94,31 @@ pub fn secure_request(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// A `Set-Cookie` value for the whole site (`Path=/; SameSite=Lax`). `max_age`: seconds,
-/// `Some(0)` deletes.
+/// The session cookie's name for this request: `__Host-` prefixed when cookies are `Secure`.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The pre-session cookie's name for this request.
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_CSRF_COOKIE
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+/// The request's session token, if it sent exactly one session cookie.
+pub fn session_token<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    cookie(headers, session_cookie_name(secure_request(state, headers)))
+}
+
+/// A `Set-Cookie` value for the whole site (`Path=/; SameSite=Lax`, no `Domain`, so a `__Host-`
+/// name is valid when `secure`). `max_age`: seconds, `Some(0)` deletes.
 pub fn set_cookie(
     name: &str,
     value: &str,
@@ -85,36 +138,148 @@ pub fn set_cookie(
     HeaderValue::from_str(&c.build().to_string()).expect("cookie values are token characters")
 }
 
-/// The CSRF token of this request: the cookie's, or a fresh one the middleware will set.
+/// A fresh pre-session cookie (sign-in and sign-out set one, so the token rotates).
+pub fn fresh_pre_session_cookie(secure: bool) -> HeaderValue {
+    set_cookie(
+        csrf_cookie_name(secure),
+        &random_token(),
+        true,
+        secure,
+        None,
+    )
+}
+
+/// The CSRF token of this request: the one its forms must carry back.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-fn valid_token(t: &str) -> bool {
+/// The key CSRF tokens are bound with: random for each server process, so a restart makes
+/// open forms ask for a reload, which is all it costs.
+pub struct CsrfKey([u8; 32]);
+
+impl CsrfKey {
+    pub fn random() -> CsrfKey {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system's random source failed");
+        CsrfKey(key)
+    }
+
+    /// The token for a session (`signed_in`) or a pre-session cookie value.
+    fn token(&self, signed_in: bool, value: &str) -> String {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0)
+            .expect("HMAC takes keys of any length");
+        mac.update(if signed_in {
+            b"session\0"
+        } else {
+            b"pre-session\0"
+        });
+        mac.update(value.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+fn valid_pre_session(t: &str) -> bool {
     t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Checks a form's `csrf` field against the request's cookie, in constant time.
-pub fn check_csrf(headers: &HeaderMap, field: &str) -> Result<(), AppError> {
-    match cookie(headers, CSRF_COOKIE) {
-        Some(c) if valid_token(c) && bool::from(c.as_bytes().ct_eq(field.as_bytes())) => Ok(()),
+/// Checks a form's `csrf` field against the request's bound token, in constant time.
+pub fn check_csrf(expected: Option<&CsrfToken>, field: &str) -> Result<(), AppError> {
+    match expected {
+        Some(t) if bool::from(t.0.as_bytes().ct_eq(field.as_bytes())) => Ok(()),
         _ => Err(AppError::Csrf),
     }
 }
 
-/// Middleware: gives every request a CSRF token, setting the cookie when it was missing.
+fn safe_method(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start().len() > 7 && v.trim_start()[..7].eq_ignore_ascii_case("bearer ")
+        })
+}
+
+/// Why a state-changing request is refused before its handler, if it is: another site's
+/// `Origin` or `Sec-Fetch-Site`, or a doubled cookie.
+fn cross_site_refusal(req: &Request, secure: bool) -> Option<&'static str> {
+    let headers = req.headers();
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if fetch_site.eq_ignore_ascii_case("cross-site") || fetch_site.eq_ignore_ascii_case("same-site")
+    {
+        return Some("Sec-Fetch-Site says another site sent it");
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        let scheme = if secure { "https" } else { "http" };
+        let own = host.is_some_and(|host| {
+            origin
+                .to_str()
+                .is_ok_and(|o| o.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
+        });
+        if !own {
+            return Some("its Origin is another site");
+        }
+    }
+    for name in [session_cookie_name(secure), csrf_cookie_name(secure)] {
+        if cookie_values(headers, name).nth(1).is_some() {
+            return Some("it carries two cookies of one name");
+        }
+    }
+    None
+}
+
+/// Middleware: refuses cross-site state-changing requests, and gives every request its CSRF
+/// token, setting the pre-session cookie when it was missing.
 pub async fn csrf_cookie(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), CSRF_COOKIE)
-        .filter(|t| valid_token(t))
-        .map(str::to_string);
-    let fresh = existing.is_none();
-    let token = existing.unwrap_or_else(random_token);
     let secure = secure_request(&state, req.headers());
-    req.extensions_mut().insert(CsrfToken(token.clone()));
+    if !safe_method(req.method()) && !bearer(req.headers()) {
+        if let Some(why) = cross_site_refusal(&req, secure) {
+            tracing::info!(why, "state-changing request refused as cross-site");
+            let err = AppError::Csrf;
+            return if req.uri().path().starts_with("/api/") {
+                err.into_json()
+            } else {
+                err.into_page()
+            };
+        }
+    }
+    let key = state.csrf_key();
+    let (token, fresh) = match session_token(&state, req.headers()) {
+        Some(session) => (key.token(true, session), None),
+        None => {
+            match cookie(req.headers(), csrf_cookie_name(secure)).filter(|t| valid_pre_session(t)) {
+                Some(pre) => (key.token(false, pre), None),
+                None => {
+                    let pre = random_token();
+                    (key.token(false, &pre), Some(pre))
+                }
+            }
+        }
+    };
+    req.extensions_mut().insert(CsrfToken(token));
     let mut resp = next.run(req).await;
-    if fresh {
+    // A handler that set a pre-session cookie of its own (sign-in, sign-out) rotates it.
+    let handler_set = resp.headers().get_all(header::SET_COOKIE).iter().any(|v| {
+        v.as_bytes()
+            .starts_with(format!("{}=", csrf_cookie_name(secure)).as_bytes())
+    });
+    if let (Some(pre), false) = (fresh, handler_set) {
         resp.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(CSRF_COOKIE, &token, true, secure, None),
+            set_cookie(csrf_cookie_name(secure), &pre, true, secure, None),
         );
     }
     resp
@@ -242,17 +407,27 @@ mod tests {
     }
 
     #[test]
-    fn csrf_needs_the_matching_cookie() {
-        let t = random_token();
-        let mut h = HeaderMap::new();
-        assert!(check_csrf(&h, &t).is_err());
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("a=b; {CSRF_COOKIE}={t}")).unwrap(),
+    fn csrf_tokens_are_bound_to_what_they_were_made_for() {
+        let key = CsrfKey::random();
+        let pre = random_token();
+        let t = key.token(false, &pre);
+        assert_eq!(t.len(), 64);
+        assert_eq!(t, key.token(false, &pre));
+        assert_ne!(t, pre, "the token is not the cookie");
+        assert_ne!(
+            t,
+            key.token(true, &pre),
+            "a session and a pre-session differ"
         );
-        assert!(check_csrf(&h, &t).is_ok());
-        assert!(check_csrf(&h, &random_token()).is_err());
-        assert!(check_csrf(&h, "").is_err());
+        assert_ne!(
+            t,
+            CsrfKey::random().token(false, &pre),
+            "another server's key"
+        );
+        assert!(check_csrf(Some(&CsrfToken(t.clone())), &t).is_ok());
+        assert!(check_csrf(Some(&CsrfToken(t.clone())), &pre).is_err());
+        assert!(check_csrf(Some(&CsrfToken(t)), "").is_err());
+        assert!(check_csrf(None, "").is_err());
     }
 
     #[test]
@@ -264,6 +439,8 @@ mod tests {
         assert_eq!(cookie(&h, "b"), Some("2"));
         assert_eq!(cookie(&h, "c"), Some("3"));
         assert_eq!(cookie(&h, "d"), None);
+        h.append(header::COOKIE, HeaderValue::from_static("a=2"));
+        assert_eq!(cookie(&h, "a"), None, "two of one name are ambiguous");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Passwords are argon2id hashes (PHC strings, random salt). Session and API tokens are 32
 //! random bytes, hex; the database keeps only their SHA-256, so a copy of it opens no
-//! session. Failed sign-ins are stored, so the rate limit holds across restarts and servers.
+//! session. Failed sign-ins are stored, so the rate limit holds across restarts and servers;
+//! each try is recorded before its password is checked, so parallel tries count too.
 
 use std::sync::OnceLock;
 
@@ -13,15 +14,19 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::articles::{audit, from_code};
-use crate::db::{Db, Mode, Row, Tx};
+use crate::db::{Db, Mode, Row};
 use crate::{now, Error, Result, User};
 
 /// How long a sign-in lasts.
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 60 * 60 * 1000;
-/// The window in which failed sign-ins are counted.
+/// The window in which failed sign-ins are counted (and so the longest any is remembered).
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// Failed sign-ins for one username within the window before further tries are refused.
-pub const MAX_FAILURES_PER_USER: i64 = 5;
+/// Failed sign-ins for one username from one client within the window that cost no wait.
+pub const FREE_FAILURES: i64 = 3;
+/// The wait after the free failures; it doubles with each further failure.
+pub const FIRST_DELAY_MS: i64 = 2_000;
+/// The longest wait between two tries for one username from one client.
+pub const MAX_DELAY_MS: i64 = FAILURE_WINDOW_MS;
 /// Failed sign-ins from one client (address) within the window: higher, since many people
 /// may share one address.
 pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
@@ -147,34 +152,84 @@ pub(crate) fn create_user(
     }
 }
 
-pub(crate) fn authenticate(db: &Db, username: &str, password: &str, client: &str) -> Result<User> {
-    let username_key = key(username);
-    let since = now() - FAILURE_WINDOW_MS;
-    let (found, limited) = db.run(Mode::Read, |tx| {
-        let by_user = count(
-            tx,
-            "SELECT COUNT(*) FROM login_failures WHERE username_key = ? AND at > ?",
-            &username_key,
-            since,
+/// PostgreSQL advisory lock key that serialises the sign-in limit's check-and-record ("signin"
+/// in ASCII, as a number). SQLite's `BEGIN IMMEDIATE` already serialises writers.
+const SIGN_IN_LOCK: i64 = 0x73_69_67_6e_69_6e;
+
+/// The wait before the next try for one username from one client, after `failures` of them
+/// within the window: none for the free ones, then [`FIRST_DELAY_MS`] doubling, capped.
+fn delay_after(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = u32::try_from(failures - FREE_FAILURES).unwrap_or(u32::MAX);
+    FIRST_DELAY_MS
+        .checked_mul(2_i64.checked_pow(doublings).unwrap_or(i64::MAX))
+        .unwrap_or(i64::MAX)
+        .min(MAX_DELAY_MS)
+}
+
+/// Whole seconds from `now` until `until`, at least 1 (a `Retry-After` of 0 invites a spin).
+fn secs_until(until: i64, now: i64) -> u64 {
+    u64::try_from((until - now + 999) / 1000)
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// Checks the limit and, when the try may go ahead, records it as a failure before the password
+/// is checked, all in one transaction under a lock: concurrent tries each see the ones before
+/// them, so a burst cannot pass more than the limit. The failure's id, to forget on success.
+fn reserve_try(db: &Db, username_key: &str, client: &str) -> Result<(i64, Option<Row>)> {
+    db.run(Mode::Write, |tx| {
+        if let Db::Postgres(_) = db {
+            tx.execute("SELECT pg_advisory_xact_lock(?)", &[SIGN_IN_LOCK.into()])?;
+        }
+        let at = now();
+        let since = at - FAILURE_WINDOW_MS;
+        let by_client = tx.query_one(
+            "SELECT COUNT(*), MIN(at) FROM login_failures WHERE client = ? AND at > ?",
+            &[client.into(), since.into()],
         )?;
-        let by_client = count(
-            tx,
-            "SELECT COUNT(*) FROM login_failures WHERE client = ? AND at > ?",
-            client,
-            since,
+        if by_client.int(0)? >= MAX_FAILURES_PER_CLIENT {
+            let oldest = by_client.opt_int(1)?.unwrap_or(at);
+            return Err(Error::RateLimited {
+                retry_after_secs: secs_until(oldest + FAILURE_WINDOW_MS, at),
+            });
+        }
+        let by_pair = tx.query_one(
+            "SELECT COUNT(*), MAX(at) FROM login_failures \
+             WHERE username_key = ? AND client = ? AND at > ?",
+            &[username_key.into(), client.into(), since.into()],
         )?;
+        let failures = by_pair.int(0)?;
+        let next_try = by_pair.opt_int(1)?.unwrap_or(at) + delay_after(failures);
+        if failures >= FREE_FAILURES && next_try > at {
+            return Err(Error::RateLimited {
+                retry_after_secs: secs_until(next_try, at),
+            });
+        }
+        let id = tx
+            .query_one(
+                "INSERT INTO login_failures (username_key, client, at) VALUES (?, ?, ?) \
+                 RETURNING id",
+                &[username_key.into(), client.into(), at.into()],
+            )?
+            .int(0)?;
         let found = tx.query_opt(
             &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username_key = ?"),
-            &[username_key.as_str().into()],
+            &[username_key.into()],
         )?;
-        Ok((
-            found,
-            by_user >= MAX_FAILURES_PER_USER || by_client >= MAX_FAILURES_PER_CLIENT,
-        ))
-    })?;
-    if limited {
-        return Err(Error::RateLimited);
-    }
+        Ok((id, found))
+    })
+}
+
+/// The sign-in limit is per username and client address: a client that keeps failing for a
+/// username waits longer and longer (free tries, then a doubling delay, capped), and any client
+/// is capped across usernames; but nobody elsewhere is locked out by it. A success forgets that
+/// client's failures for that username, not other clients'.
+pub(crate) fn authenticate(db: &Db, username: &str, password: &str, client: &str) -> Result<User> {
+    let username_key = key(username);
+    let (attempt, found) = reserve_try(db, &username_key, client)?;
     let user = match &found {
         Some(row) if verify_password(password, &row.text(5)?) => Some(user_from_row(row)?),
         Some(_) => None,
@@ -188,31 +243,21 @@ pub(crate) fn authenticate(db: &Db, username: &str, password: &str, client: &str
     db.run(Mode::Write, |tx| match &user {
         Some(_) => {
             tx.execute(
-                "DELETE FROM login_failures WHERE username_key = ?",
-                &[username_key.as_str().into()],
+                "DELETE FROM login_failures WHERE (username_key = ? AND client = ?) OR id = ?",
+                &[username_key.as_str().into(), client.into(), attempt.into()],
             )?;
             Ok(())
         }
-        None => {
-            tx.execute(
-                "INSERT INTO login_failures (username_key, client, at) VALUES (?, ?, ?)",
-                &[username_key.as_str().into(), client.into(), now().into()],
-            )?;
-            audit(
-                tx,
-                None,
-                "login_failed",
-                None,
-                None,
-                json!({ "username": username_key, "client": client }),
-            )
-        }
+        None => audit(
+            tx,
+            None,
+            "login_failed",
+            None,
+            None,
+            json!({ "username": username_key, "client": client }),
+        ),
     })?;
     user.ok_or(Error::InvalidCredentials)
-}
-
-fn count(tx: &mut dyn Tx, sql: &str, key: &str, since: i64) -> Result<i64> {
-    tx.query_one(sql, &[key.into(), since.into()])?.int(0)
 }
 
 pub(crate) fn create_session(db: &Db, user: &User) -> Result<String> {

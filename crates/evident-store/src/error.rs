@@ -51,8 +51,10 @@ pub enum Error {
     /// Same message for unknown user and wrong password (no user enumeration).
     #[error("wrong username or password")]
     InvalidCredentials,
-    #[error("too many failed sign-ins; try again in a few minutes")]
-    RateLimited,
+    /// Too many failed sign-ins for this username from this client (or from this client for
+    /// any username); the password was not checked.
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// Internal: database failure, corrupt row, IO. Logged with its cause chain; never sent to
     /// clients verbatim.
     #[error("store failure: {context}")]
@@ -109,7 +111,7 @@ impl ErrorCode for Error {
             Error::Duplicate(_) => "duplicate",
             Error::Invalid(_) => "invalid",
             Error::InvalidCredentials => "invalid_credentials",
-            Error::RateLimited => "rate_limited",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Internal { .. } => "internal",
         }
     }
@@ -126,7 +128,7 @@ impl ErrorCode for Error {
             | Error::Conflict
             | Error::Duplicate(_) => ErrorKind::Conflict,
             Error::Invalid(_) => ErrorKind::Invalid,
-            Error::RateLimited => ErrorKind::RateLimited,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::Internal { .. } => ErrorKind::Internal,
         }
     }

@@ -32,7 +32,10 @@ pub mod diff;
 mod error;
 pub mod reuse;
 
-pub use auth::{FAILURE_WINDOW_MS, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, SESSION_TTL_MS};
+pub use auth::{
+    FAILURE_WINDOW_MS, FIRST_DELAY_MS, FREE_FAILURES, MAX_DELAY_MS, MAX_FAILURES_PER_CLIENT,
+    SESSION_TTL_MS,
+};
 pub use error::{Error, Result};
 
 use std::path::Path;
@@ -432,8 +435,11 @@ impl Store {
     }
 
     /// Checks a username and password. Unknown user and wrong password give the same
-    /// [`Error::InvalidCredentials`]; too many failures for a username or client in 15 minutes
-    /// give [`Error::RateLimited`] without checking the password.
+    /// [`Error::InvalidCredentials`]. A client that has failed for this username more than
+    /// [`FREE_FAILURES`] times waits between tries (doubling from [`FIRST_DELAY_MS`] up to
+    /// [`MAX_DELAY_MS`]), and one with [`MAX_FAILURES_PER_CLIENT`] failures in the window waits
+    /// for them to age out: [`Error::RateLimited`] with the wait, without checking the
+    /// password. Other clients are not affected.
     pub fn authenticate(&self, username: &str, password: &str, client: &str) -> Result<User> {
         auth::authenticate(&self.db, username, password, client)
     }

@@ -34,13 +34,22 @@ pub struct ServeArgs {
     /// Seconds a request may take before its response starts (then 503).
     #[arg(long, default_value_t = 300, env = "EVIDENT_REQUEST_TIMEOUT")]
     pub request_timeout: u64,
+    /// Seconds a connection may take to send a request head, after it opens or while it waits
+    /// kept alive between requests (then it is closed).
+    #[arg(long, default_value_t = 10, env = "EVIDENT_HEADER_TIMEOUT")]
+    pub header_timeout: u64,
+    /// Seconds a request body may take to arrive whole (then the request fails).
+    #[arg(long, default_value_t = 30, env = "EVIDENT_BODY_TIMEOUT")]
+    pub body_timeout: u64,
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, default_value_t = 1024, env = "EVIDENT_MAX_CONNECTIONS")]
+    pub max_connections: usize,
 }
 
 pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
     // The warning-sign table is data: check it before the first question, not at it.
     evident_answer::safety::init();
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create the data folder {}", data.display()))?;
+    crate::config::create_private_dir(data)?;
     let lib = crate::demo::open_with_starter(
         data,
         args.library.as_deref(),
@@ -60,6 +69,9 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         trust_proxy: args.trust_proxy,
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout),
+        body_read_timeout: std::time::Duration::from_secs(args.body_timeout),
+        max_connections: args.max_connections,
         ..evident_server::AppConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Extension;
 use evident_core::Role;
 use maud::{html, Markup};
@@ -15,7 +15,10 @@ use serde::Deserialize;
 use super::{csrf, page};
 use crate::error::{AppError, PageError};
 use crate::forms::CsrfForm;
-use crate::security::{set_cookie, CsrfToken, SESSION_COOKIE};
+use crate::security::{
+    fresh_pre_session_cookie, secure_request, session_cookie_name, session_token, set_cookie,
+    CsrfToken,
+};
 use crate::{blocking, AppState, ClientIp, PageUser};
 
 /// A local path to return to after signing in (never another site): it starts with exactly one
@@ -103,32 +106,51 @@ pub(super) async fn login(
                     "/".into()
                 }
             });
-            let secure = crate::security::secure_request(&state, &headers);
+            let secure = secure_request(&state, &headers);
             let max_age = (evident_store::SESSION_TTL_MS / 1000) as u64;
+            // The new session rotates the CSRF token; the pre-session cookie is renewed too.
             Ok((
-                [(
-                    header::SET_COOKIE,
-                    set_cookie(SESSION_COOKIE, &token, true, secure, Some(max_age)),
-                )],
+                AppendHeaders([
+                    (
+                        header::SET_COOKIE,
+                        set_cookie(
+                            session_cookie_name(secure),
+                            &token,
+                            true,
+                            secure,
+                            Some(max_age),
+                        ),
+                    ),
+                    (header::SET_COOKIE, fresh_pre_session_cookie(secure)),
+                ]),
                 Redirect::to(&target),
             )
                 .into_response())
         }
         Err(AppError::Store(
-            e @ (evident_store::Error::InvalidCredentials | evident_store::Error::RateLimited),
+            e @ (evident_store::Error::InvalidCredentials
+            | evident_store::Error::RateLimited { .. }),
         )) => {
-            let status = AppError::Store(e).parts().0;
-            let message = if status == StatusCode::TOO_MANY_REQUESTS {
-                "Too many failed sign-ins; try again in a few minutes."
-            } else {
-                "Wrong username or password."
+            let retry_after = match &e {
+                evident_store::Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
             };
-            Ok(page(
+            let status = AppError::Store(e).parts().0;
+            let message = match retry_after {
+                Some(secs) => format!("Too many failed sign-ins; try again in {secs} s."),
+                None => "Wrong username or password.".to_string(),
+            };
+            let mut resp = page(
                 status,
                 "Sign in",
                 None,
-                login_body(&csrf.0, next.as_deref(), Some(message)),
-            ))
+                login_body(&csrf.0, next.as_deref(), Some(&message)),
+            );
+            if let Some(secs) = retry_after {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            }
+            Ok(resp)
         }
         Err(e) => Err(e.into()),
     }
@@ -153,16 +175,19 @@ pub(super) async fn logout(
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<IgnoredAny>,
 ) -> Result<Response, PageError> {
-    if let Some(token) = crate::security::cookie(&headers, SESSION_COOKIE).map(str::to_string) {
+    if let Some(token) = session_token(&state, &headers).map(str::to_string) {
         let store = state.store();
         blocking(move || Ok(store.end_session(&token)?)).await?;
     }
-    let secure = crate::security::secure_request(&state, &headers);
+    let secure = secure_request(&state, &headers);
     Ok((
-        [(
-            header::SET_COOKIE,
-            set_cookie(SESSION_COOKIE, "", true, secure, Some(0)),
-        )],
+        AppendHeaders([
+            (
+                header::SET_COOKIE,
+                set_cookie(session_cookie_name(secure), "", true, secure, Some(0)),
+            ),
+            (header::SET_COOKIE, fresh_pre_session_cookie(secure)),
+        ]),
         Redirect::to("/"),
     )
         .into_response())

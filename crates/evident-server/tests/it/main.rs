@@ -5,6 +5,7 @@
 mod api;
 mod browser;
 mod guards;
+mod hardening;
 mod pages;
 mod review;
 mod snapshots;

@@ -15,6 +15,10 @@ pub fn sign_in(
     headers: &[(&str, &str)],
 ) -> (Client, crate::support::Resp) {
     let mut c = Client::new();
+    c.headers = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     c.get(&app.url("/login"));
     let csrf = c.csrf();
     let body = format!(
@@ -25,7 +29,7 @@ pub fn sign_in(
         &app.url("/login"),
         "application/x-www-form-urlencoded",
         &body,
-        headers,
+        &[],
     );
     (c, r)
 }
@@ -66,15 +70,16 @@ fn sign_in_sets_a_session_and_wrong_passwords_are_refused() {
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/login?next=%2Freview"));
 
-    // Behind TLS the session cookie is Secure; always HttpOnly and SameSite=Lax.
+    // Behind TLS the session cookie is Secure and `__Host-` prefixed; always HttpOnly and
+    // SameSite=Lax.
     let (mut c, r) = sign_in(&app, "rita", &[("X-Forwarded-Proto", "https")]);
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.header("location"), Some("/review"));
     let cookie = r
         .headers
         .iter()
-        .find(|(k, v)| k == "set-cookie" && v.starts_with("evident_session="))
-        .unwrap()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("__Host-evident_session="))
+        .unwrap_or_else(|| panic!("{:?}", r.headers))
         .1
         .clone();
     for attr in ["HttpOnly", "SameSite=Lax", "Secure"] {

@@ -35,11 +35,8 @@ fn redact_between(s: &str, start: &str, end: &str, with: &str) -> String {
 }
 
 /// The page with its CSRF token, article ids and dates replaced by placeholders.
-fn redact(page: &str, c: &Client) -> String {
-    let page = match c.cookies.get("evident_csrf") {
-        Some(token) => page.replace(token.as_str(), "[csrf]"),
-        None => page.to_string(),
-    };
+fn redact(page: &str, _c: &Client) -> String {
+    let page = redact_between(page, "name=\"csrf\" value=\"", "\"", "[csrf]");
     let page = redact_between(&page, "data-article-id=\"", "\"", "[id]");
     let page = redact_between(&page, "name=\"parent\" value=\"", "\"", "[id]");
     redact_between(&page, "<time datetime=\"", "</time>", "[date]\">[date]")

@@ -148,6 +148,10 @@ impl Resp {
 pub struct Client {
     agent: ureq::Agent,
     pub cookies: BTreeMap<String, String>,
+    /// Headers sent with every request (`X-Forwarded-Proto: https` for a client behind TLS).
+    pub headers: Vec<(String, String)>,
+    /// Scheme and host of the last request, for [`Client::csrf`].
+    base: String,
 }
 
 impl Default for Client {
@@ -166,6 +170,8 @@ impl Client {
         Client {
             agent,
             cookies: BTreeMap::new(),
+            headers: Vec::new(),
+            base: String::new(),
         }
     }
 
@@ -175,6 +181,25 @@ impl Client {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// Remembers where `url` goes and adds the cookies and the client's own headers.
+    fn prepare<B>(
+        &mut self,
+        url: &str,
+        mut req: ureq::RequestBuilder<B>,
+    ) -> ureq::RequestBuilder<B> {
+        if let Some(end) = url
+            .find("://")
+            .and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j))
+        {
+            self.base = url[..end].to_string();
+        }
+        req = req.header("Cookie", self.cookie_header());
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req
     }
 
     fn finish(&mut self, resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
@@ -217,7 +242,8 @@ impl Client {
 
     /// A GET with extra headers (`Authorization`, …).
     pub fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.agent.get(url).header("Cookie", self.cookie_header());
+        let req = self.agent.get(url);
+        let mut req = self.prepare(url, req);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -232,10 +258,9 @@ impl Client {
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
             .collect::<Vec<_>>()
             .join("&");
+        let req = self.agent.post(url);
         let r = self
-            .agent
-            .post(url)
-            .header("Cookie", self.cookie_header())
+            .prepare(url, req)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .send(body);
         self.finish(r)
@@ -249,11 +274,8 @@ impl Client {
         body: &str,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut req = self
-            .agent
-            .post(url)
-            .header("Cookie", self.cookie_header())
-            .header("Content-Type", content_type);
+        let req = self.agent.post(url);
+        let mut req = self.prepare(url, req).header("Content-Type", content_type);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -265,13 +287,21 @@ impl Client {
         self.post_raw(url, "application/json", &body.to_string(), &[])
     }
 
-    /// The CSRF token the server gave this client (after any page load).
-    pub fn csrf(&self) -> String {
-        self.cookies
-            .get("evident_csrf")
-            .cloned()
-            .expect("no CSRF cookie yet: load a page first")
+    /// The CSRF token the server binds to this client's session now, as its sign-in form
+    /// carries it (after any request to the server, whose address it remembers).
+    pub fn csrf(&mut self) -> String {
+        assert!(!self.base.is_empty(), "no request yet: load a page first");
+        let url = format!("{}/login", self.base);
+        let page = self.get(&url);
+        csrf_field(&page.body).expect("the sign-in form has a csrf field")
     }
+}
+
+/// The value of the first `csrf` field in `page`.
+pub fn csrf_field(page: &str) -> Option<String> {
+    let start = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let len = page[start..].find('"')?;
+    Some(page[start..start + len].to_string())
 }
 
 pub fn enc(s: &str) -> String {

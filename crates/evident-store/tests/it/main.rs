@@ -32,6 +32,7 @@ macro_rules! both_backends {
     };
 }
 
+mod auth;
 mod backup;
 mod concurrency;
 mod crash;
