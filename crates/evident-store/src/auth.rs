@@ -4,18 +4,24 @@
 //! random bytes, hex; the database keeps only their SHA-256, so a copy of it opens no
 //! session. Failed sign-ins are stored, so the rate limit holds across restarts and servers;
 //! each try is recorded before its password is checked, so parallel tries count too.
+//!
+//! Passwords must pass [`check_password`]. A disabled user's hash carries [`DISABLED_MARK`] in
+//! front (as `passwd -l` does): no password verifies against it, that user's sessions and API
+//! tokens are not honoured, and enabling them takes the mark off, restoring their password. Being
+//! in the hash column, the mark survives backups and needs no schema change.
 
 use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use evident_core::Role;
+use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::articles::{audit, from_code};
-use crate::db::{Db, Mode, Row};
-use crate::{now, Error, Result, User};
+use crate::db::{Db, Mode, Row, Tx};
+use crate::{now, Error, Millis, Result, User};
 
 /// How long a sign-in lasts.
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 60 * 60 * 1000;
@@ -31,7 +37,84 @@ pub const MAX_DELAY_MS: i64 = FAILURE_WINDOW_MS;
 /// may share one address.
 pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
 
+/// The shortest password accepted, in characters. Length is what slows guessing most; a phrase
+/// of a few words is long and easy to remember.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Passwords that guessing lists try first, refused whatever their length (compared ignoring
+/// case). Only ones of at least [`MIN_PASSWORD_CHARS`] matter: shorter ones fail on length.
+const COMMON_PASSWORDS: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "qwertyuiopas",
+    "qwerty123456",
+    "1q2w3e4r5t6y",
+    "password1234",
+    "password12345",
+    "passwordpassword",
+    "administrator",
+    "administrator1",
+    "letmein12345",
+    "iloveyou1234",
+    "welcome12345",
+    "changeme1234",
+    "abcdefghijkl",
+    "correct horse battery staple",
+    "correcthorsebatterystaple",
+];
+
+/// Prefixed to the password hash of a disabled user (argon2 PHC strings start with '$').
+pub const DISABLED_MARK: &str = "!";
+
+/// SQL: the user `u` is not disabled.
+const ENABLED: &str = "u.password_hash NOT LIKE '!%'";
+
+/// How many hex digits of a token's SHA-256 name it in lists: enough to be unique, and telling
+/// nothing of the secret.
+const TOKEN_ID_LEN: usize = 12;
+
 const USER_COLUMNS: &str = "id, username, display_name, role, created_at";
+
+/// An API token as listed: never its secret, which is shown once when it is issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    /// The first hex digits of the token's SHA-256: what `evident token revoke` takes.
+    pub id: String,
+    pub username: String,
+    pub label: String,
+    pub created_at: Millis,
+}
+
+/// Why `password` is not acceptable for `username`, as an [`Error::Invalid`] that states the
+/// rule: at least [`MIN_PASSWORD_CHARS`] characters, not one character repeated, not the
+/// username, not one of the most common passwords.
+pub fn check_password(username: &str, password: &str) -> Result<()> {
+    let refuse = |why: &str| Err(Error::Invalid(format!("{why}; choose another password")));
+    if password.is_empty() {
+        return refuse("the password is empty");
+    }
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(Error::Invalid(format!(
+            "the password is too short ({chars} characters): use at least \
+             {MIN_PASSWORD_CHARS}; a phrase of a few words is easiest to remember"
+        )));
+    }
+    let lowered = password.to_lowercase();
+    if lowered.trim() == key(username) {
+        return refuse("the password is the username");
+    }
+    let mut distinct = password.chars();
+    let first = distinct.next();
+    if distinct.all(|c| Some(c) == first) {
+        return refuse("the password is one character repeated");
+    }
+    if COMMON_PASSWORDS.contains(&lowered.as_str()) {
+        return refuse("the password is one of the most common passwords");
+    }
+    Ok(())
+}
 
 fn user_from_row(row: &Row) -> Result<User> {
     Ok(User {
@@ -90,6 +173,32 @@ fn valid_username(username: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
+/// `actor` may do `what` to the user `target`: `None` (the operator at the command line) and
+/// admins may; others only to themselves, and only where `target` is given.
+fn require_admin(actor: Option<&User>, target: Option<&User>, what: &str) -> Result<()> {
+    match actor {
+        Some(a) if a.role != Role::Admin && target.is_none_or(|t| t.id != a.id) => Err(
+            Error::Forbidden(format!("{} users may not {what} (needs admin)", a.role)),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The user named `username` and their password hash, or [`Error::NotFound`].
+fn find_user(tx: &mut dyn Tx, username: &str) -> Result<(User, String)> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username_key = ?"),
+            &[key(username).into()],
+        )?
+        .ok_or_else(|| Error::NotFound(format!("user {:?}", username.trim())))?;
+    Ok((user_from_row(&row)?, row.text(5)?))
+}
+
+fn delete_sessions(tx: &mut dyn Tx, user: &User) -> Result<u64> {
+    tx.execute("DELETE FROM sessions WHERE user_id = ?", &[user.id.into()])
+}
+
 pub(crate) fn create_user(
     db: &Db,
     actor: Option<&User>,
@@ -98,23 +207,14 @@ pub(crate) fn create_user(
     password: &str,
     role: Role,
 ) -> Result<User> {
-    if let Some(actor) = actor {
-        if actor.role != Role::Admin {
-            return Err(Error::Forbidden(format!(
-                "{} users may not add users (needs admin)",
-                actor.role
-            )));
-        }
-    }
+    require_admin(actor, None, "add users")?;
     let username = username.trim();
     if !valid_username(username) {
         return Err(Error::Invalid(format!(
             "username {username:?}: use 1-64 letters, digits, '.', '_', '-' or '@'"
         )));
     }
-    if password.is_empty() {
-        return Err(Error::Invalid("the password is empty".into()));
-    }
+    check_password(username, password)?;
     let display_name = match display_name.trim() {
         "" => username,
         name => name,
@@ -231,11 +331,16 @@ pub(crate) fn authenticate(db: &Db, username: &str, password: &str, client: &str
     let username_key = key(username);
     let (attempt, found) = reserve_try(db, &username_key, client)?;
     let user = match &found {
-        Some(row) if verify_password(password, &row.text(5)?) => Some(user_from_row(row)?),
-        Some(_) => None,
-        None => {
-            // Spend the same argon2 time as for a real user: timing must not tell which
-            // usernames exist.
+        Some(row) if !row.text(5)?.starts_with(DISABLED_MARK) => {
+            if verify_password(password, &row.text(5)?) {
+                Some(user_from_row(row)?)
+            } else {
+                None
+            }
+        }
+        // Disabled or unknown: spend the same argon2 time as for a real user, so timing tells
+        // neither which usernames exist nor which are disabled.
+        _ => {
             let _ = verify_password(password, decoy_hash());
             None
         }
@@ -285,7 +390,7 @@ pub(crate) fn session_user(db: &Db, token: &str) -> Result<Option<User>> {
         tx.query_opt(
             &format!(
                 "SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = ? AND s.expires_at > ?"
+                 WHERE s.token_hash = ? AND s.expires_at > ? AND {ENABLED}"
             ),
             &[token_hash(token).into(), now().into()],
         )?
@@ -334,7 +439,7 @@ pub(crate) fn token_user(db: &Db, token: &str) -> Result<Option<User>> {
         tx.query_opt(
             &format!(
                 "SELECT {columns} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+                 WHERE t.token_hash = ? AND t.revoked_at IS NULL AND {ENABLED}"
             ),
             &[token_hash(token).into()],
         )?
@@ -350,6 +455,264 @@ pub(crate) fn revoke_api_token(db: &Db, token: &str) -> Result<bool> {
             &[now().into(), token_hash(token).into()],
         )?;
         Ok(revoked > 0)
+    })
+}
+
+/// Issues an API token for `username` on behalf of `actor` (an admin, the user themselves, or
+/// the operator); the secret is returned once, beside the listed form.
+pub(crate) fn issue_api_token(
+    db: &Db,
+    actor: Option<&User>,
+    username: &str,
+    label: &str,
+) -> Result<(ApiToken, String)> {
+    let secret = format!("evt_{}", hex(&random_bytes::<32>()?));
+    let hash = token_hash(&secret);
+    let label = label.trim();
+    let token = db.run(Mode::Write, |tx| {
+        let (user, password_hash) = find_user(tx, username)?;
+        require_admin(actor, Some(&user), "issue API tokens for other users")?;
+        if password_hash.starts_with(DISABLED_MARK) {
+            return Err(Error::Invalid(format!(
+                "user {:?} is disabled; enable them before issuing a token",
+                user.username
+            )));
+        }
+        let created_at = now();
+        tx.execute(
+            "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?, ?, ?, ?)",
+            &[
+                hash.as_str().into(),
+                user.id.into(),
+                label.into(),
+                created_at.into(),
+            ],
+        )?;
+        let token = ApiToken {
+            id: hash[..TOKEN_ID_LEN].to_string(),
+            username: user.username,
+            label: label.to_string(),
+            created_at,
+        };
+        audit(
+            tx,
+            actor.map(|a| a.username.as_str()),
+            "api_token_add",
+            None,
+            None,
+            json!({ "id": token.id, "username": token.username, "label": label }),
+        )?;
+        Ok(token)
+    })?;
+    Ok((token, secret))
+}
+
+const TOKEN_COLUMNS: &str = "t.token_hash, u.username, t.label, t.created_at";
+
+fn api_token_from_row(row: &Row) -> Result<ApiToken> {
+    let hash = row.text(0)?;
+    Ok(ApiToken {
+        id: hash.get(..TOKEN_ID_LEN).unwrap_or(&hash).to_string(),
+        username: row.text(1)?,
+        label: row.text(2)?,
+        created_at: row.int(3)?,
+    })
+}
+
+/// The tokens not revoked, oldest first (a disabled user's are listed: they work again once
+/// the user is enabled).
+pub(crate) fn list_api_tokens(db: &Db) -> Result<Vec<ApiToken>> {
+    db.run(Mode::Read, |tx| {
+        tx.query(
+            &format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.revoked_at IS NULL ORDER BY t.created_at, t.token_hash"
+            ),
+            &[],
+        )?
+        .iter()
+        .map(api_token_from_row)
+        .collect()
+    })
+}
+
+/// Revokes the live token whose id ([`ApiToken::id`]) is `id`; [`Error::NotFound`] when none is.
+pub(crate) fn revoke_api_token_by_id(db: &Db, actor: Option<&User>, id: &str) -> Result<ApiToken> {
+    let id = id.trim().to_lowercase();
+    if id.len() != TOKEN_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Invalid(format!(
+            "token id {id:?}: give the {TOKEN_ID_LEN} hex digits that the token list shows"
+        )));
+    }
+    db.run(Mode::Write, |tx| {
+        let rows = tx.query(
+            &format!(
+                "SELECT {TOKEN_COLUMNS}, u.id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE substr(t.token_hash, 1, {TOKEN_ID_LEN}) = ? AND t.revoked_at IS NULL"
+            ),
+            &[id.as_str().into()],
+        )?;
+        let row = match rows.as_slice() {
+            [row] => row,
+            [] => return Err(Error::NotFound(format!("live API token {id:?}"))),
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "token id {id:?} names {} tokens; revoke them by their secret",
+                    rows.len()
+                )))
+            }
+        };
+        let owner = row.int(4)?;
+        if let Some(a) = actor {
+            if a.role != Role::Admin && a.id != owner {
+                return Err(Error::Forbidden(format!(
+                    "{} users may not revoke other users' tokens (needs admin)",
+                    a.role
+                )));
+            }
+        }
+        let token = api_token_from_row(row)?;
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?",
+            &[now().into(), row.text(0)?.as_str().into()],
+        )?;
+        audit(
+            tx,
+            actor.map(|a| a.username.as_str()),
+            "api_token_revoke",
+            None,
+            None,
+            json!({ "id": token.id, "username": token.username }),
+        )?;
+        Ok(token)
+    })
+}
+
+/// Sets `username`'s password (checked by [`check_password`]) and ends all their sessions, so
+/// whoever knew the old one is signed out. A disabled user stays disabled.
+pub(crate) fn set_password(
+    db: &Db,
+    actor: Option<&User>,
+    username: &str,
+    password: &str,
+) -> Result<User> {
+    check_password(username, password)?;
+    let hash = hash_password(password)?;
+    db.run(Mode::Write, |tx| {
+        let (user, old) = find_user(tx, username)?;
+        require_admin(actor, Some(&user), "change other users' passwords")?;
+        let new = if old.starts_with(DISABLED_MARK) {
+            format!("{DISABLED_MARK}{hash}")
+        } else {
+            hash.clone()
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            &[new.as_str().into(), user.id.into()],
+        )?;
+        let ended = delete_sessions(tx, &user)?;
+        audit(
+            tx,
+            actor.map(|a| a.username.as_str()),
+            "user_password",
+            None,
+            None,
+            json!({ "username": user.username, "sessions_ended": ended }),
+        )?;
+        Ok(user)
+    })
+}
+
+/// Gives `username` another role; it applies to their live sessions and tokens at once.
+pub(crate) fn set_role(db: &Db, actor: Option<&User>, username: &str, role: Role) -> Result<User> {
+    require_admin(actor, None, "change roles")?;
+    db.run(Mode::Write, |tx| {
+        let (user, _) = find_user(tx, username)?;
+        tx.execute(
+            "UPDATE users SET role = ? WHERE id = ?",
+            &[role.code().into(), user.id.into()],
+        )?;
+        audit(
+            tx,
+            actor.map(|a| a.username.as_str()),
+            "user_role",
+            None,
+            None,
+            json!({ "username": user.username, "from": user.role.code(), "to": role.code() }),
+        )?;
+        Ok(User { role, ..user })
+    })
+}
+
+/// Disables (`true`) or enables `username`. A disabled user cannot sign in, their sessions are
+/// ended and their API tokens are not honoured until they are enabled again.
+pub(crate) fn set_disabled(
+    db: &Db,
+    actor: Option<&User>,
+    username: &str,
+    disabled: bool,
+) -> Result<User> {
+    require_admin(actor, None, "disable or enable users")?;
+    db.run(Mode::Write, |tx| {
+        let (user, hash) = find_user(tx, username)?;
+        if disabled && actor.is_some_and(|a| a.id == user.id) {
+            return Err(Error::Forbidden(
+                "you may not disable yourself; ask another admin".into(),
+            ));
+        }
+        let bare = hash.strip_prefix(DISABLED_MARK).unwrap_or(&hash);
+        let new = if disabled {
+            format!("{DISABLED_MARK}{bare}")
+        } else {
+            bare.to_string()
+        };
+        tx.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            &[new.as_str().into(), user.id.into()],
+        )?;
+        let ended = if disabled {
+            delete_sessions(tx, &user)?
+        } else {
+            0
+        };
+        audit(
+            tx,
+            actor.map(|a| a.username.as_str()),
+            if disabled {
+                "user_disable"
+            } else {
+                "user_enable"
+            },
+            None,
+            None,
+            json!({ "username": user.username, "sessions_ended": ended }),
+        )?;
+        Ok(user)
+    })
+}
+
+/// Whether `username` is disabled ([`Error::NotFound`] for an unknown one).
+pub(crate) fn is_disabled(db: &Db, username: &str) -> Result<bool> {
+    db.run(Mode::Read, |tx| {
+        Ok(find_user(tx, username)?.1.starts_with(DISABLED_MARK))
+    })
+}
+
+/// Ends every session of `username` (signs them out everywhere); how many there were.
+pub(crate) fn end_sessions(db: &Db, actor: Option<&User>, username: &str) -> Result<u64> {
+    db.run(Mode::Write, |tx| {
+        let (user, _) = find_user(tx, username)?;
+        require_admin(actor, Some(&user), "sign other users out")?;
+        let ended = delete_sessions(tx, &user)?;
+        audit(
+            tx,
+            actor.map(|a| a.username.as_str()),
+            "user_logout",
+            None,
+            None,
+            json!({ "username": user.username, "sessions_ended": ended }),
+        )?;
+        Ok(ended)
     })
 }
 
@@ -396,6 +759,22 @@ mod tests {
         assert_ne!(a, b, "same password, same hash: the salt is not random");
         assert!(verify_password("correct horse", &a));
         assert!(!verify_password("correct horsf", &a));
+    }
+
+    #[test]
+    fn the_password_policy_names_its_rule() {
+        let refused = |username: &str, password: &str| match check_password(username, password) {
+            Err(Error::Invalid(why)) => why,
+            other => panic!("{password:?} for {username:?}: {other:?}"),
+        };
+        assert!(refused("ada", "a").contains("at least 12"));
+        assert!(refused("ada", "elevenchars").contains("at least 12"));
+        assert!(refused("ada.lovelace", "Ada.Lovelace").contains("username"));
+        assert!(refused("ada", "aaaaaaaaaaaaaaaa").contains("repeated"));
+        assert!(refused("ada", "Password1234").contains("common"));
+        check_password("ada", "a long test password").unwrap();
+        // Characters, not bytes: twelve of them pass however they are encoded.
+        check_password("ada", "ééééééééééé1").unwrap();
     }
 
     #[test]

@@ -33,8 +33,8 @@ mod error;
 pub mod reuse;
 
 pub use auth::{
-    FAILURE_WINDOW_MS, FIRST_DELAY_MS, FREE_FAILURES, MAX_DELAY_MS, MAX_FAILURES_PER_CLIENT,
-    SESSION_TTL_MS,
+    check_password, ApiToken, DISABLED_MARK, FAILURE_WINDOW_MS, FIRST_DELAY_MS, FREE_FAILURES,
+    MAX_DELAY_MS, MAX_FAILURES_PER_CLIENT, MIN_PASSWORD_CHARS, SESSION_TTL_MS,
 };
 pub use error::{Error, Result};
 
@@ -471,6 +471,63 @@ impl Store {
     /// Revokes an API token; false when it was unknown or already revoked.
     pub fn revoke_api_token(&self, token: &str) -> Result<bool> {
         auth::revoke_api_token(&self.db, token)
+    }
+
+    /// Issues an API token for `username` (see [`Store::create_user`] for `actor`; a user may
+    /// also issue their own): the listed form and the secret, which is shown only this once.
+    pub fn issue_api_token(
+        &self,
+        actor: Option<&User>,
+        username: &str,
+        label: &str,
+    ) -> Result<(ApiToken, String)> {
+        auth::issue_api_token(&self.db, actor, username, label)
+    }
+
+    /// The API tokens not revoked, oldest first; never their secrets.
+    pub fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+        auth::list_api_tokens(&self.db)
+    }
+
+    /// Revokes the live API token with this [`ApiToken::id`] ([`Error::NotFound`] if none).
+    pub fn revoke_api_token_by_id(&self, actor: Option<&User>, id: &str) -> Result<ApiToken> {
+        auth::revoke_api_token_by_id(&self.db, actor, id)
+    }
+
+    /// Sets a user's password (checked by [`check_password`]) and ends all their sessions.
+    pub fn set_password(
+        &self,
+        actor: Option<&User>,
+        username: &str,
+        password: &str,
+    ) -> Result<User> {
+        auth::set_password(&self.db, actor, username, password)
+    }
+
+    /// Gives a user another role (admins only); it applies to their sessions at once.
+    pub fn set_role(&self, actor: Option<&User>, username: &str, role: Role) -> Result<User> {
+        auth::set_role(&self.db, actor, username, role)
+    }
+
+    /// Disables or enables a user (admins only). A disabled user cannot sign in, their
+    /// sessions end and their API tokens are refused until they are enabled again.
+    pub fn set_disabled(
+        &self,
+        actor: Option<&User>,
+        username: &str,
+        disabled: bool,
+    ) -> Result<User> {
+        auth::set_disabled(&self.db, actor, username, disabled)
+    }
+
+    /// Whether a user is disabled.
+    pub fn is_disabled(&self, username: &str) -> Result<bool> {
+        auth::is_disabled(&self.db, username)
+    }
+
+    /// Ends every session of a user (signs them out everywhere); how many there were.
+    pub fn end_sessions(&self, actor: Option<&User>, username: &str) -> Result<u64> {
+        auth::end_sessions(&self.db, actor, username)
     }
 
     pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {

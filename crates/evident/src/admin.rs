@@ -1,5 +1,5 @@
-//! `evident user …` and `evident db …`: the operator's commands for the article store, and
-//! the one place that decides which database the CLI and the server open.
+//! `evident user …`, `evident token …` and `evident db …`: the operator's commands for the
+//! article store, and the one place that decides which database the CLI and the server open.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,45 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set a user's password (from stdin or EVIDENT_PASSWORD, as for add) and end their
+    /// sessions.
+    Passwd {
+        username: String,
+        /// Read the password from stdin (one line) instead of EVIDENT_PASSWORD.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a user another role; it applies to their sessions and tokens at once.
+    Role {
+        username: String,
+        /// reader, clinician, reviewer, editor or admin.
+        role: Role,
+    },
+    /// Disable a user: they cannot sign in, their sessions end, their API tokens are refused.
+    Disable { username: String },
+    /// Enable a disabled user again (their password and API tokens work again).
+    Enable { username: String },
+    /// End all of a user's sessions (sign them out everywhere).
+    Logout { username: String },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Issue an API token for a user (`Authorization: Bearer …`); the secret is printed once.
+    Create {
+        username: String,
+        /// What the token is for, shown in `evident token list`.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List the live API tokens (never their secrets).
+    List {
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API token by the id `evident token list` shows.
+    Revoke { id: String },
 }
 
 #[derive(Args)]
@@ -129,13 +168,19 @@ pub fn user(data: &Path, url: Option<&str>, command: UserCommand) -> Result<()> 
         UserCommand::List { json } => {
             let users = store.list_users().context("cannot list users")?;
             for u in &users {
+                let disabled = store
+                    .is_disabled(&u.username)
+                    .with_context(|| format!("cannot read user {:?}", u.username))?;
                 if json {
-                    println!("{}", serde_json::to_string(u)?);
+                    let mut row = serde_json::to_value(u)?;
+                    row["disabled"] = disabled.into();
+                    println!("{row}");
                 } else {
                     println!(
-                        "{:<24} {:<10} {}",
+                        "{:<24} {:<10} {:<9} {}",
                         u.username,
                         u.role.code(),
+                        if disabled { "disabled" } else { "" },
                         u.display_name
                     );
                 }
@@ -143,6 +188,92 @@ pub fn user(data: &Path, url: Option<&str>, command: UserCommand) -> Result<()> 
             if !json {
                 println!("{} users", users.len());
             }
+        }
+        UserCommand::Passwd {
+            username,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let user = store
+                .set_password(None, &username, &password)
+                .with_context(|| format!("cannot set the password of {username:?}"))?;
+            println!(
+                "set the password of {}; their sessions are ended",
+                user.username
+            );
+        }
+        UserCommand::Role { username, role } => {
+            let user = store
+                .set_role(None, &username, role)
+                .with_context(|| format!("cannot change the role of {username:?}"))?;
+            println!("{} is now {}", user.username, user.role);
+        }
+        UserCommand::Disable { username } => {
+            let user = store
+                .set_disabled(None, &username, true)
+                .with_context(|| format!("cannot disable {username:?}"))?;
+            println!(
+                "disabled {}: they cannot sign in and their sessions and tokens stop working",
+                user.username
+            );
+        }
+        UserCommand::Enable { username } => {
+            let user = store
+                .set_disabled(None, &username, false)
+                .with_context(|| format!("cannot enable {username:?}"))?;
+            println!("enabled {}", user.username);
+        }
+        UserCommand::Logout { username } => {
+            let ended = store
+                .end_sessions(None, &username)
+                .with_context(|| format!("cannot end the sessions of {username:?}"))?;
+            println!(
+                "ended {ended} session{} of {username}",
+                if ended == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn token(data: &Path, url: Option<&str>, command: TokenCommand) -> Result<()> {
+    let store = open_store(data, url)?;
+    match command {
+        TokenCommand::Create { username, label } => {
+            let (token, secret) = store
+                .issue_api_token(None, &username, &label)
+                .with_context(|| format!("cannot issue an API token for {username:?}"))?;
+            // The secret on stdout alone, for scripts; the rest on stderr.
+            eprintln!(
+                "issued token {} for {}; it is shown only now, store it safely:",
+                token.id, token.username
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List { json } => {
+            let tokens = store.list_api_tokens().context("cannot list API tokens")?;
+            for t in &tokens {
+                if json {
+                    println!("{}", serde_json::to_string(t)?);
+                } else {
+                    println!(
+                        "{:<12}  {:<24} {:<13} {}",
+                        t.id,
+                        t.username,
+                        t.created_at,
+                        if t.label.is_empty() { "-" } else { &t.label }
+                    );
+                }
+            }
+            if !json {
+                println!("{} tokens", tokens.len());
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let token = store
+                .revoke_api_token_by_id(None, &id)
+                .with_context(|| format!("cannot revoke API token {id:?}"))?;
+            println!("revoked token {} of {}", token.id, token.username);
         }
     }
     Ok(())

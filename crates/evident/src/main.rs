@@ -73,9 +73,12 @@ enum Command {
     /// The embedding model for dense and hybrid search.
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// Users of the review workspace: add, list.
+    /// Users of the review workspace: add, list, passwd, role, disable, enable, logout.
     #[command(subcommand)]
     User(admin::UserCommand),
+    /// API tokens (`Authorization: Bearer …`): create, list, revoke.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
     /// The article store: backup, restore, migrate.
     #[command(subcommand)]
     Db(admin::DbCommand),
@@ -181,6 +184,7 @@ fn run(cli: Cli) -> Result<()> {
             admin::flag_changed_sources(&data, db_url, &[source_id])
         }
         Command::User(command) => admin::user(&data, db_url, command),
+        Command::Token(command) => admin::token(&data, db_url, command),
         Command::Db(command) => admin::db(&data, db_url, command),
         Command::Search(args) => search(&data, &args),
         Command::Ask(args) => ask::run(&data, &args),

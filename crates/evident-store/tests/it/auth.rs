@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use evident_core::Role;
 use evident_store::{Error, Store, MAX_FAILURES_PER_CLIENT};
 
-use crate::common::TestDb;
+use crate::common::{TestDb, PASSWORD};
 
 both_backends!(
     parallel_wrong_passwords_for_one_user_stay_within_the_limit,
@@ -62,7 +62,7 @@ fn checked(results: &[Result<(), Error>]) -> usize {
 /// because counting and recording failures were separate transactions.
 fn parallel_wrong_passwords_for_one_user_stay_within_the_limit(db: &TestDb) {
     db.store
-        .create_user(None, "ida", "Ida", "right", Role::Reviewer)
+        .create_user(None, "ida", "Ida", PASSWORD, Role::Reviewer)
         .unwrap();
     let (results, took) = burst(&db.store, 30, |store, _| {
         store
@@ -84,7 +84,7 @@ fn parallel_wrong_passwords_for_one_user_stay_within_the_limit(db: &TestDb) {
 fn parallel_guesses_from_one_client_stay_within_the_limit(db: &TestDb) {
     let (results, _) = burst(&db.store, 30, |store, i| {
         store
-            .authenticate(&format!("guess{i}"), "pw", "203.0.113.8")
+            .authenticate(&format!("guess{i}"), PASSWORD, "203.0.113.8")
             .map(|_| ())
     });
     let checked = checked(&results);
@@ -99,22 +99,22 @@ fn parallel_guesses_from_one_client_stay_within_the_limit(db: &TestDb) {
 fn failures_from_one_client_do_not_lock_out_another(db: &TestDb) {
     let store = &db.store;
     store
-        .create_user(None, "jo", "Jo", "right", Role::Reviewer)
+        .create_user(None, "jo", "Jo", PASSWORD, Role::Reviewer)
         .unwrap();
     for _ in 0..10 {
         let _ = store.authenticate("jo", "wrong", "198.51.100.1");
     }
-    match store.authenticate("jo", "right", "198.51.100.1") {
+    match store.authenticate("jo", PASSWORD, "198.51.100.1") {
         Err(Error::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
         other => panic!("the guessing client is not slowed down: {other:?}"),
     }
     let jo = store
-        .authenticate("JO", "right", "198.51.100.2")
+        .authenticate("JO", PASSWORD, "198.51.100.2")
         .expect("the right password from another client signs in");
     assert_eq!(jo.username, "jo");
     // The attacker's wait is not reset by jo's success elsewhere.
     assert!(matches!(
-        store.authenticate("jo", "right", "198.51.100.1"),
+        store.authenticate("jo", PASSWORD, "198.51.100.1"),
         Err(Error::RateLimited { .. })
     ));
 }
@@ -124,7 +124,7 @@ fn failures_from_one_client_do_not_lock_out_another(db: &TestDb) {
 fn the_wait_doubles_after_the_free_failures(db: &TestDb) {
     let store = &db.store;
     store
-        .create_user(None, "kai", "Kai", "right", Role::Editor)
+        .create_user(None, "kai", "Kai", PASSWORD, Role::Editor)
         .unwrap();
     let client = "192.0.2.5";
     for _ in 0..evident_store::FREE_FAILURES {
@@ -134,7 +134,7 @@ fn the_wait_doubles_after_the_free_failures(db: &TestDb) {
         ));
     }
     let first = evident_store::FIRST_DELAY_MS / 1000;
-    let wait = |expected: u64| match store.authenticate("kai", "right", client) {
+    let wait = |expected: u64| match store.authenticate("kai", PASSWORD, client) {
         Err(Error::RateLimited { retry_after_secs }) => {
             assert!(
                 (1..=expected).contains(&retry_after_secs),

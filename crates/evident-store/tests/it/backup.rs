@@ -3,7 +3,7 @@
 use evident_core::Role;
 use evident_store::{Error, Mark, NewComment, Store};
 
-use crate::common::{new_article, seen, Cast, TestDb};
+use crate::common::{new_article, seen, Cast, TestDb, PASSWORD};
 
 both_backends!(backup_restores_into_a_fresh_store);
 
@@ -96,7 +96,7 @@ fn backup_restores_into_a_fresh_store(db: &TestDb) {
             Some(cast.editor.clone())
         );
         assert_eq!(
-            target.store.authenticate("rosa", "pw", "t").unwrap(),
+            target.store.authenticate("rosa", PASSWORD, "t").unwrap(),
             cast.reviewer
         );
         // Ids continue after the restored ones.
@@ -107,7 +107,7 @@ fn backup_restores_into_a_fresh_store(db: &TestDb) {
         assert!(next.id > 2, "{}", next.id);
         target
             .store
-            .create_user(None, "newbie", "", "pw", Role::Reader)
+            .create_user(None, "newbie", "", PASSWORD, Role::Reader)
             .unwrap();
         // Not into a store that has data.
         assert!(

@@ -10,6 +10,9 @@ use evident_core::{
 };
 use evident_store::{Article, AuditEntry, Error, NewArticle, Seen, Store, User, Version};
 
+/// A password the store's policy accepts, for the test users.
+pub const PASSWORD: &str = "a long test password";
+
 pub fn pg_url() -> String {
     std::env::var("EVIDENT_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
@@ -158,7 +161,7 @@ pub struct Cast {
 
 impl Cast {
     pub fn new(store: &Store) -> Cast {
-        let add = |name: &str, role| store.create_user(None, name, name, "pw", role).unwrap();
+        let add = |name: &str, role| store.create_user(None, name, name, PASSWORD, role).unwrap();
         Cast {
             reader: add("rita", Role::Reader),
             clinician: add("carl", Role::Clinician),

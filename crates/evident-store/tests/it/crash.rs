@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use evident_core::{ReviewState, Role};
 use evident_store::Store;
 
-use crate::common::{new_article, pg_url, Backend, TestDb};
+use crate::common::{new_article, pg_url, Backend, TestDb, PASSWORD};
 
 both_backends!(acknowledged_writes_survive_sigkill);
 
@@ -45,7 +45,7 @@ fn child_writer() {
 
 fn acknowledged_writes_survive_sigkill(db: &TestDb) {
     db.store
-        .create_user(None, "rex", "Rex", "pw", Role::Reviewer)
+        .create_user(None, "rex", "Rex", PASSWORD, Role::Reviewer)
         .unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap());
     child

@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use evident_core::{Audience, ReviewState};
 use evident_store::{ArticleQuery, Error, Revision, Seen};
 
-use crate::common::{answer, new_article, one_winner, seen, snapshot, Cast, TestDb};
+use crate::common::{answer, new_article, one_winner, seen, snapshot, Cast, TestDb, PASSWORD};
 
 both_backends!(
     nobody_approves_their_own_version,
@@ -278,7 +278,7 @@ fn lists_show_withdrawn_articles_to_staff_only(db: &TestDb) {
             None,
             "drlogin",
             "Dr Display",
-            "pw",
+            PASSWORD,
             evident_core::Role::Reviewer,
         )
         .unwrap();

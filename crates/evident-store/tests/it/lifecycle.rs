@@ -5,7 +5,7 @@ use evident_core::{Audience, ReviewState, TransitionError};
 use evident_store::{ArticleQuery, Change, Error, Mark, NewComment, Revision, Seen, Store, User};
 
 use crate::common::{
-    answer, claim_and_approve, new_article, seen, snapshot, statement, Cast, TestDb,
+    answer, claim_and_approve, new_article, seen, snapshot, statement, Cast, TestDb, PASSWORD,
 };
 
 both_backends!(
@@ -50,7 +50,7 @@ fn concurrent_opens_migrate_once(db: &TestDb) {
         assert_eq!(store.migrate().unwrap(), 0);
     }
     let user = stores[0]
-        .create_user(None, "una", "", "pw", evident_core::Role::Reader)
+        .create_user(None, "una", "", PASSWORD, evident_core::Role::Reader)
         .unwrap();
     assert_eq!(stores[2].user_by_name("una").unwrap(), Some(user));
     drop(stores);
@@ -711,7 +711,7 @@ fn audit_log_is_append_only(db: &TestDb) {
         assert!(err.contains("append-only"), "{err}");
     }
     let admin = store
-        .create_user(None, "root", "Root", "pw", evident_core::Role::Admin)
+        .create_user(None, "root", "Root", PASSWORD, evident_core::Role::Admin)
         .unwrap();
     assert_eq!(store.audit_log(Some(&admin), 0).unwrap().len(), 2);
 }

@@ -32,6 +32,7 @@ macro_rules! both_backends {
     };
 }
 
+mod accounts;
 mod auth;
 mod backup;
 mod concurrency;

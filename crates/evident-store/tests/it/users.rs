@@ -3,7 +3,7 @@
 use evident_core::Role;
 use evident_store::{Error, FREE_FAILURES};
 
-use crate::common::{Backend, TestDb};
+use crate::common::{Backend, TestDb, PASSWORD};
 
 both_backends!(
     passwords_are_argon2id_and_logins_do_not_enumerate,
@@ -38,7 +38,7 @@ fn stored_hash(db: &TestDb, username: &str) -> String {
 fn passwords_are_argon2id_and_logins_do_not_enumerate(db: &TestDb) {
     let store = &db.store;
     let ana = store
-        .create_user(None, "Ana", "Dr Ana", "s3cret pass", Role::Reviewer)
+        .create_user(None, "Ana", "Dr Ana", "s3cret passphrase", Role::Reviewer)
         .unwrap();
     assert_eq!(
         (ana.username.as_str(), ana.display_name.as_str(), ana.role),
@@ -51,17 +51,17 @@ fn passwords_are_argon2id_and_logins_do_not_enumerate(db: &TestDb) {
     // Case-insensitive usernames, for login and for uniqueness.
     assert_eq!(
         store
-            .authenticate("ANA", "s3cret pass", "10.0.0.1")
+            .authenticate("ANA", "s3cret passphrase", "10.0.0.1")
             .unwrap(),
         ana
     );
     assert!(matches!(
-        store.create_user(None, "ana", "", "x", Role::Reader),
+        store.create_user(None, "ana", "", PASSWORD, Role::Reader),
         Err(Error::Duplicate(_))
     ));
     assert_eq!(store.user_by_name("aNa").unwrap(), Some(ana.clone()));
     assert!(matches!(
-        store.create_user(None, "bad name!", "", "x", Role::Reader),
+        store.create_user(None, "bad name!", "", PASSWORD, Role::Reader),
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
@@ -70,10 +70,10 @@ fn passwords_are_argon2id_and_logins_do_not_enumerate(db: &TestDb) {
     ));
 
     let wrong = store
-        .authenticate("ana", "s3cret pasS", "10.0.0.1")
+        .authenticate("ana", "s3cret passphrasE", "10.0.0.1")
         .unwrap_err();
     let unknown = store
-        .authenticate("nobody", "s3cret pass", "10.0.0.1")
+        .authenticate("nobody", "s3cret passphrase", "10.0.0.1")
         .unwrap_err();
     assert!(matches!(wrong, Error::InvalidCredentials));
     assert!(matches!(unknown, Error::InvalidCredentials));
@@ -85,7 +85,7 @@ fn passwords_are_argon2id_and_logins_do_not_enumerate(db: &TestDb) {
 fn repeated_failures_are_rate_limited(db: &TestDb) {
     let store = &db.store;
     store
-        .create_user(None, "bo", "Bo", "right", Role::Editor)
+        .create_user(None, "bo", "Bo", PASSWORD, Role::Editor)
         .unwrap();
     for _ in 0..FREE_FAILURES {
         assert!(matches!(
@@ -95,18 +95,18 @@ fn repeated_failures_are_rate_limited(db: &TestDb) {
     }
     // Now even the right password is refused from that client, without being checked.
     assert!(matches!(
-        store.authenticate("BO", "right", "client-1"),
+        store.authenticate("BO", PASSWORD, "client-1"),
         Err(Error::RateLimited { .. })
     ));
     // Another user is not slowed down by bo's failures.
     store
-        .create_user(None, "cy", "Cy", "pw", Role::Reader)
+        .create_user(None, "cy", "Cy", PASSWORD, Role::Reader)
         .unwrap();
-    assert!(store.authenticate("cy", "pw", "client-1").is_ok());
+    assert!(store.authenticate("cy", PASSWORD, "client-1").is_ok());
     // One client guessing many usernames is limited too.
     let mut limited = false;
     for i in 0..40 {
-        match store.authenticate(&format!("guess{i}"), "pw", "client-9") {
+        match store.authenticate(&format!("guess{i}"), PASSWORD, "client-9") {
             Err(Error::RateLimited { .. }) => {
                 limited = true;
                 break;
@@ -121,7 +121,7 @@ fn repeated_failures_are_rate_limited(db: &TestDb) {
 fn sessions_and_tokens_resolve_and_end(db: &TestDb) {
     let store = &db.store;
     let dee = store
-        .create_user(None, "dee", "Dee", "pw", Role::Clinician)
+        .create_user(None, "dee", "Dee", PASSWORD, Role::Clinician)
         .unwrap();
     let token = store.create_session(&dee).unwrap();
     assert_eq!(token.len(), 64);
@@ -170,14 +170,14 @@ fn sessions_and_tokens_resolve_and_end(db: &TestDb) {
 fn only_admins_add_users(db: &TestDb) {
     let store = &db.store;
     let admin = store
-        .create_user(None, "root", "Root", "pw", Role::Admin)
+        .create_user(None, "root", "Root", PASSWORD, Role::Admin)
         .unwrap();
     let editor = store
-        .create_user(Some(&admin), "ed", "Ed", "pw", Role::Editor)
+        .create_user(Some(&admin), "ed", "Ed", PASSWORD, Role::Editor)
         .unwrap();
     assert_eq!(
         store
-            .create_user(Some(&editor), "eve", "Eve", "pw", Role::Admin)
+            .create_user(Some(&editor), "eve", "Eve", PASSWORD, Role::Admin)
             .unwrap_err()
             .code(),
         "forbidden"

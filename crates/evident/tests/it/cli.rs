@@ -389,7 +389,7 @@ fn data_folder_and_database_are_private() {
         .args(["user", "add", "ada", "--role", "admin"])
         .env_remove("EVIDENT_DATA")
         .env_remove("EVIDENT_DATABASE_URL")
-        .env("EVIDENT_PASSWORD", "correct horse battery staple")
+        .env("EVIDENT_PASSWORD", "a long test password")
         .stdin(Stdio::null())
         .output()
         .unwrap();

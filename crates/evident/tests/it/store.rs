@@ -35,6 +35,80 @@ fn with_stdin(data: &std::path::Path, args: &[&str], input: &str) -> std::proces
     child.wait_with_output().unwrap()
 }
 
+/// Issue 13, finding 10: tokens had to be inserted into SQLite by hand, users could not be
+/// disabled nor passwords changed, and a one-character admin password was accepted.
+#[test]
+fn accounts_and_tokens_are_managed_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let add = ["user", "add", "root", "--role", "admin", "--password-stdin"];
+    let o = with_stdin(&data, &add, "a\n");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("at least 12"), "{}", stderr(&o));
+    let o = with_stdin(&data, &add, "root's long passphrase\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // A token: the secret once on stdout, listed by id (never the secret), revoked by id.
+    let o = evident(&data, &["token", "create", "ROOT", "--label", "nightly"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let secret = stdout(&o).trim().to_string();
+    assert!(secret.starts_with("evt_"), "{secret}");
+    let store = Store::open(&data.join("evident.db").display().to_string()).unwrap();
+    assert_eq!(store.token_user(&secret).unwrap().unwrap().username, "root");
+    let listed = ok(&data, &["token", "list", "--json"]);
+    assert!(!listed.contains(&secret[4..]), "{listed}");
+    let tokens: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(tokens.len(), 1, "{listed}");
+    assert_eq!(
+        (&tokens[0]["username"], &tokens[0]["label"]),
+        (&"root".into(), &"nightly".into())
+    );
+    let id = tokens[0]["id"].as_str().unwrap();
+    assert!(stderr(&o).contains(id), "{}", stderr(&o));
+    assert!(ok(&data, &["token", "list"]).contains(id));
+    assert!(ok(&data, &["token", "revoke", id]).contains("revoked"));
+    assert_eq!(store.token_user(&secret).unwrap(), None);
+    assert_eq!(ok(&data, &["token", "list", "--json"]), "");
+    let o = evident(&data, &["token", "revoke", id]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not found"), "{}", stderr(&o));
+
+    // Password, role, disable, enable, logout.
+    let session = {
+        let root = store.user_by_name("root").unwrap().unwrap();
+        store.create_session(&root).unwrap()
+    };
+    let passwd = ["user", "passwd", "root", "--password-stdin"];
+    let o = with_stdin(&data, &passwd, "short\n");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("at least 12"), "{}", stderr(&o));
+    let o = with_stdin(&data, &passwd, "root's next passphrase\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(store.session_user(&session).unwrap(), None);
+    assert!(store
+        .authenticate("root", "root's next passphrase", "cli-test")
+        .is_ok());
+    assert!(ok(&data, &["user", "role", "root", "editor"]).contains("root is now editor"));
+    ok(&data, &["user", "disable", "root"]);
+    assert!(ok(&data, &["user", "list"]).contains("disabled"));
+    assert!(store
+        .authenticate("root", "root's next passphrase", "cli-test-2")
+        .is_err());
+    ok(&data, &["user", "enable", "root"]);
+    assert!(!ok(&data, &["user", "list"]).contains("disabled"));
+    let root = store
+        .authenticate("root", "root's next passphrase", "cli-test-3")
+        .unwrap();
+    store.create_session(&root).unwrap();
+    assert!(ok(&data, &["user", "logout", "root"]).contains("ended 1 session of root"));
+    let o = evident(&data, &["user", "disable", "nobody"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nobody"), "{}", stderr(&o));
+}
+
 #[test]
 fn user_add_list_backup_and_restore() {
     let tmp = tempfile::tempdir().unwrap();
@@ -65,7 +139,11 @@ fn user_add_list_backup_and_restore() {
     let o = with_stdin(&data, &["user", "add", "bo", "--password-stdin"], "\n");
     assert!(!o.status.success());
     assert!(stderr(&o).contains("password is empty"), "{}", stderr(&o));
-    let o = with_stdin(&data, &["user", "add", "ana", "--password-stdin"], "x\n");
+    let o = with_stdin(
+        &data,
+        &["user", "add", "ana", "--password-stdin"],
+        "a long enough password\n",
+    );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
     let o = with_stdin(
