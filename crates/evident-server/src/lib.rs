@@ -291,6 +291,52 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// Liveness for a load balancer or orchestrator: the process answers. Touches nothing else,
+/// so a slow store cannot make a healthy process look dead.
+async fn healthz() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "ok\n",
+    )
+        .into_response()
+}
+
+/// Readiness: the index and the article store both answer. 200 with what is loaded, or 503
+/// with the part that does not answer (JSON, like every error), so traffic goes elsewhere.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let lib = state.library();
+    let store = state.store();
+    let checked = tokio::task::spawn_blocking(move || {
+        let (sources, passages) = lib
+            .counts()
+            .map_err(|e| format!("the index does not answer: {e}"))?;
+        store
+            .user_by_name("")
+            .map_err(|e| format!("the article store does not answer: {e}"))?;
+        Ok::<_, String>(serde_json::json!({
+            "status": "ready",
+            "sources": sources,
+            "passages": passages,
+            "store": store.backend(),
+        }))
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the readiness check failed: {e}")));
+    let no_store = [(header::CACHE_CONTROL, "no-store")];
+    match checked {
+        Ok(body) => (no_store, axum::Json(body)).into_response(),
+        Err(message) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            no_store,
+            axum::Json(serde_json::json!({"code": "not_ready", "message": message})),
+        )
+            .into_response(),
+    }
+}
+
 /// Compresses only bodies whose size is known: a streamed page (the article, the ask
 /// progress page) must reach the browser chunk by chunk, and a compressor would hold its first
 /// chunk back until more came.
@@ -316,6 +362,8 @@ pub fn router(state: AppState) -> Router {
         .merge(review::routes(&state))
         .merge(api::routes(&state))
         .route("/static/app.css", get(stylesheet))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

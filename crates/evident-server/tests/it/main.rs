@@ -7,6 +7,7 @@ mod browser;
 mod guards;
 mod hardening;
 mod pages;
+mod probes;
 mod review;
 mod snapshots;
 mod support;
