@@ -236,12 +236,10 @@ pub(crate) fn create_user(
             ],
         )?;
         let user = user_from_row(&row)?;
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             "user_add",
-            None,
-            None,
             json!({ "username": user.username, "role": role.code() }),
         )?;
         Ok(user)
@@ -494,12 +492,10 @@ pub(crate) fn issue_api_token(
             label: label.to_string(),
             created_at,
         };
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             "api_token_add",
-            None,
-            None,
             json!({ "id": token.id, "username": token.username, "label": label }),
         )?;
         Ok(token)
@@ -576,12 +572,10 @@ pub(crate) fn revoke_api_token_by_id(db: &Db, actor: Option<&User>, id: &str) ->
             "UPDATE api_tokens SET revoked_at = ? WHERE token_hash = ?",
             &[now().into(), row.text(0)?.as_str().into()],
         )?;
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             "api_token_revoke",
-            None,
-            None,
             json!({ "id": token.id, "username": token.username }),
         )?;
         Ok(token)
@@ -606,21 +600,42 @@ pub(crate) fn set_password(
         } else {
             hash.clone()
         };
-        tx.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?",
-            &[new.as_str().into(), user.id.into()],
-        )?;
+        set_hash(tx, &user, &new)?;
         let ended = delete_sessions(tx, &user)?;
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             "user_password",
-            None,
-            None,
             json!({ "username": user.username, "sessions_ended": ended }),
         )?;
         Ok(user)
     })
+}
+
+/// An audit entry for an account change by `actor` (`None`: the operator at the command line).
+fn account_audit(
+    tx: &mut dyn Tx,
+    actor: Option<&User>,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    audit(
+        tx,
+        actor.map(|a| a.username.as_str()),
+        action,
+        None,
+        None,
+        detail,
+    )
+}
+
+/// Stores `hash` (with or without the disabled mark) as `user`'s password hash.
+fn set_hash(tx: &mut dyn Tx, user: &User, hash: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?",
+        &[hash.into(), user.id.into()],
+    )?;
+    Ok(())
 }
 
 /// Gives `username` another role; it applies to their live sessions and tokens at once.
@@ -632,12 +647,10 @@ pub(crate) fn set_role(db: &Db, actor: Option<&User>, username: &str, role: Role
             "UPDATE users SET role = ? WHERE id = ?",
             &[role.code().into(), user.id.into()],
         )?;
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             "user_role",
-            None,
-            None,
             json!({ "username": user.username, "from": user.role.code(), "to": role.code() }),
         )?;
         Ok(User { role, ..user })
@@ -666,25 +679,20 @@ pub(crate) fn set_disabled(
         } else {
             bare.to_string()
         };
-        tx.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?",
-            &[new.as_str().into(), user.id.into()],
-        )?;
+        set_hash(tx, &user, &new)?;
         let ended = if disabled {
             delete_sessions(tx, &user)?
         } else {
             0
         };
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             if disabled {
                 "user_disable"
             } else {
                 "user_enable"
             },
-            None,
-            None,
             json!({ "username": user.username, "sessions_ended": ended }),
         )?;
         Ok(user)
@@ -704,12 +712,10 @@ pub(crate) fn end_sessions(db: &Db, actor: Option<&User>, username: &str) -> Res
         let (user, _) = find_user(tx, username)?;
         require_admin(actor, Some(&user), "sign other users out")?;
         let ended = delete_sessions(tx, &user)?;
-        audit(
+        account_audit(
             tx,
-            actor.map(|a| a.username.as_str()),
+            actor,
             "user_logout",
-            None,
-            None,
             json!({ "username": user.username, "sessions_ended": ended }),
         )?;
         Ok(ended)

@@ -383,6 +383,8 @@ struct Gate {
     main: Option<String>,
     /// Each admitted source's retrieval strength relative to the best admitted one.
     strength: HashMap<String, f32>,
+    /// Each retrieved source's title, stemmed (a passage's context for support).
+    title_stems: HashMap<String, HashSet<String>>,
 }
 
 fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Gate {
@@ -455,39 +457,32 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     // for rather than the test ("Prostate Cancer: Screening" for a question on PSA screening),
     // as long as its title shares a word of the question: a recommendation on something else
     // that mentions the concept in passing does not.
-    let title_shares = |id: &str| {
-        title_stems
-            .get(id)
-            .is_some_and(|stems| s.terms.covered(stems) > 0.0)
-    };
+    // Each source title's match with the question: the IDF-weighted share of its terms.
+    let title_share: HashMap<&str, f32> = title_stems
+        .iter()
+        .map(|(id, stems)| (*id, s.terms.covered(stems) / s.terms.total))
+        .collect();
+    let share = |id: &str| title_share.get(id).copied().unwrap_or(0.0);
     let leading: HashSet<&str> = on_topic
         .keys()
         .copied()
-        .filter(|id| recommends(id) && (named_by_title.contains(id) || title_shares(id)))
+        .filter(|id| recommends(id) && (named_by_title.contains(id) || share(id) > 0.0))
         .collect();
     // Among sources equally on the topic, the one whose title says more of the question (the
     // guideline the question names, "per the VA/DoD…") ranks higher.
-    let matched = |id: &str, strength: f32| {
-        let share = title_stems
-            .get(id)
-            .map_or(0.0, |stems| s.terms.covered(stems) / s.terms.total);
-        strength * (1.0 + s.weights.title_match * share)
-    };
+    let matched = |id: &str, strength: f32| strength * (1.0 + s.weights.title_match * share(id));
     // Recommendations that lead: those whose titles match the question best (in steps of a
     // quarter of its terms' weight) first, and of those the newest, the current guidance.
     let leading_key = |id: &str| {
         if !leading.contains(id) {
             return (false, 0, 0);
         }
-        let share = title_stems
-            .get(id)
-            .map_or(0.0, |stems| s.terms.covered(stems) / s.terms.total);
         let year = hits
             .iter()
             .find(|h| h.source.id == id)
             .and_then(|h| h.source.year)
             .unwrap_or(0);
-        (true, (share * 4.0).round() as i32, year)
+        (true, (share(id) * 4.0).round() as i32, year)
     };
     ranked.sort_by(|a, b| {
         let titled = |id: &str| named_by_title.contains(id);
@@ -536,6 +531,10 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
             .iter()
             .map(|(id, v)| (id.to_string(), (v / best).min(1.0)))
             .collect(),
+        title_stems: title_stems
+            .into_iter()
+            .map(|(id, stems)| (id.to_string(), stems))
+            .collect(),
     }
 }
 
@@ -563,9 +562,8 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
         let rel_source = gate.strength[hit.source.id.as_str()];
         let rank_prior = 1.0 / (1.0 + i as f32 / w.rank_decay);
         // A passage's context is its source's title and its headings.
-        let mut context = trail_stems.clone();
-        context.extend(query::analyze(&mut analyzer, &hit.source.title));
-        let in_context = s.terms.covered(&context);
+        let title = &gate.title_stems[hit.source.id.as_str()];
+        let in_context = s.terms.covered(&trail_stems.union(title).cloned().collect());
         let focus_in_trail = s.terms.focus.iter().any(|f| trail_stems.contains(f));
         let trail_cue = cues.iter().any(|c| trail_stems.contains(c));
         let prior = if w.sentence_kind_prior {

@@ -1,6 +1,6 @@
 use std::fs;
 
-use crate::{evident, listed_ids, ok, stderr, stdout, topic};
+use crate::{evident, listed_ids, ok, one_topic_library, stderr, stdout, topic};
 
 #[test]
 fn add_list_search_remove_and_replace() {
@@ -276,20 +276,12 @@ fn ask_answers_with_citations_in_every_format_and_follows_up() {
 fn invisible_unicode_reaches_neither_answers_nor_search() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let docs = tmp.path().join("docs");
-    fs::create_dir(&docs).unwrap();
-    fs::write(
-        docs.join("gout.md"),
-        topic(
-            "t-gout",
-            "Gout \u{202E}fdp.exe\u{202C}",
-            "Allo\u{200B}purinol is first line for gout.\u{200F} Start at 100 mg daily.",
-        ),
-    )
-    .unwrap();
-    ok(
+    one_topic_library(
+        tmp.path(),
         &data,
-        &["library", "add", docs.to_str().unwrap(), "--quiet"],
+        "t-gout",
+        "Gout \u{202E}fdp.exe\u{202C}",
+        "Allo\u{200B}purinol is first line for gout.\u{200F} Start at 100 mg daily.",
     );
     let invisible = |s: &str| s.chars().any(evident_core::text::is_invisible);
 
@@ -319,21 +311,13 @@ fn invisible_unicode_reaches_neither_answers_nor_search() {
 fn escape_codes_in_sources_do_not_reach_the_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let docs = tmp.path().join("docs");
-    fs::create_dir(&docs).unwrap();
-    fs::write(
-        docs.join("gout.md"),
-        topic(
-            "t-gout",
-            "Gout",
-            "Allopurinol is first line for gout.\u{1b}[2J\u{1b}]0;pwned\u{7} Start at 100 mg \
-             daily.\u{9b}31m Febuxostat\r is an alternative.",
-        ),
-    )
-    .unwrap();
-    ok(
+    one_topic_library(
+        tmp.path(),
         &data,
-        &["library", "add", docs.to_str().unwrap(), "--quiet"],
+        "t-gout",
+        "Gout",
+        "Allopurinol is first line for gout.\u{1b}[2J\u{1b}]0;pwned\u{7} Start at 100 mg \
+         daily.\u{9b}31m Febuxostat\r is an alternative.",
     );
     // The source keeps its text: the JSON output escapes what a terminal would obey.
     let json = ok(&data, &["search", "allopurinol", "--json"]);
@@ -370,13 +354,7 @@ fn data_folder_and_database_are_private() {
     let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("fresh/data");
-    let docs = tmp.path().join("docs");
-    fs::create_dir(&docs).unwrap();
-    fs::write(docs.join("gout.md"), topic("t-gout", "Gout", "Rest helps.")).unwrap();
-    ok(
-        &data,
-        &["library", "add", docs.to_str().unwrap(), "--quiet"],
-    );
+    one_topic_library(tmp.path(), &data, "t-gout", "Gout", "Rest helps.");
     assert_eq!(mode(&data), 0o700, "{}", data.display());
     assert_eq!(mode(&data.join("index")), 0o700);
     ok(&data, &["ask", "What is the treatment for gout?"]);

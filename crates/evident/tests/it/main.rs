@@ -48,6 +48,15 @@ pub fn topic(id: &str, title: &str, body: &str) -> String {
     format!("---\nid: {id}\ntitle: \"{title}\"\nkind: guideline\nyear: 2024\n---\n\n# {title}\n\n## Treatment\n\n{body}\n")
 }
 
+/// A library of one topic in `data`, its Markdown written to `<tmp>/docs/<id>.md` and added
+/// with `library add --quiet`.
+pub fn one_topic_library(tmp: &Path, data: &Path, id: &str, title: &str, body: &str) {
+    let docs = tmp.join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join(format!("{id}.md")), topic(id, title, body)).unwrap();
+    ok(data, &["library", "add", docs.to_str().unwrap(), "--quiet"]);
+}
+
 /// The source ids `evident library list --json` prints, in order.
 pub fn listed_ids(data: &Path) -> Vec<String> {
     ok(data, &["library", "list", "--json"])
