@@ -563,7 +563,9 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
         let rank_prior = 1.0 / (1.0 + i as f32 / w.rank_decay);
         // A passage's context is its source's title and its headings.
         let title = &gate.title_stems[hit.source.id.as_str()];
-        let in_context = s.terms.covered(&trail_stems.union(title).cloned().collect());
+        let in_context = s
+            .terms
+            .covered(&trail_stems.union(title).cloned().collect());
         let focus_in_trail = s.terms.focus.iter().any(|f| trail_stems.contains(f));
         let trail_cue = cues.iter().any(|c| trail_stems.contains(c));
         let prior = if w.sentence_kind_prior {
