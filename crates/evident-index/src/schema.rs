@@ -39,8 +39,9 @@ pub fn build() -> (Schema, Fields) {
         .set_stored();
     let fields = Fields {
         record: b.add_text_field("record", STRING),
-        source_id: b.add_text_field("source_id", STRING | STORED),
-        passage_id: b.add_text_field("passage_id", STRING | STORED),
+        // Columns too: a ranking reads its ids and kinds without the stored documents.
+        source_id: b.add_text_field("source_id", STRING | STORED | FAST),
+        passage_id: b.add_text_field("passage_id", STRING | STORED | FAST),
         title: b.add_text_field("title", text.clone()),
         trail: b.add_text_field("trail", text.clone()),
         body: b.add_text_field("body", text),

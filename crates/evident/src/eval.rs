@@ -335,6 +335,7 @@ fn run_mode(
         snippets: false,
         mode,
         fusion,
+        ids_only: true,
         ..SearchOptions::default()
     };
     if let Some(w) = &args.weights {

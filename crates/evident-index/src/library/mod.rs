@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
@@ -77,20 +77,65 @@ struct PassageMeta {
     source: SourceBrief,
 }
 
-/// The passage index. Cheap to search from many threads; one [`LibraryWriter`] at a time.
+/// The passage index. Cheap to search from many threads; one [`LibraryWriter`] at a time
+/// (across processes too: tantivy's writer lock). A library opened on a folder that another
+/// process writes sees that process's commits after [`Library::refresh`].
 pub struct Library {
     index: Index,
-    reader: IndexReader,
+    /// The commit searches read: its searcher and its vectors, always together.
+    reader: CommittedReader,
     fields: Fields,
     lexicon: &'static Lexicon,
     path: Option<PathBuf>,
-    /// Passage embeddings of the committed index, and the file they were read from.
-    vectors: RwLock<(Arc<VectorStore>, Option<String>)>,
     encoder: RwLock<Option<Arc<dyn QueryEncoder>>>,
     /// Ranked candidates of recent searches, before the audience's priors: off unless
     /// [`Library::cache_results`] turned it on (a server composing one answer per audience
     /// searches the same question three times).
     results: Mutex<ResultCache>,
+}
+
+/// One commit of the index as searches read it: the tantivy searcher and the passage vectors
+/// named in the same commit's payload. Swapped whole, so no search pairs the passages of one
+/// commit with the vectors of another.
+pub(crate) struct Snapshot {
+    pub(crate) searcher: Searcher,
+    pub(crate) vectors: Arc<VectorStore>,
+    /// The vector file of this commit (none in memory, or before any vectors were added).
+    file: Option<String>,
+    /// The commit's opstamp; a merge rewrites `meta.json` but keeps it (and the payload).
+    opstamp: u64,
+}
+
+/// The index reader, reloaded only by this crate, and the [`Snapshot`] it last produced.
+struct CommittedReader {
+    index_reader: IndexReader,
+    current: RwLock<Arc<Snapshot>>,
+    /// One reload at a time (a refresh and this process's own commit).
+    reloading: Mutex<()>,
+}
+
+impl CommittedReader {
+    /// The searcher of the current commit.
+    fn searcher(&self) -> Searcher {
+        self.snapshot().searcher.clone()
+    }
+
+    /// The current commit: its searcher and its vectors.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.read().expect("snapshot lock").clone()
+    }
+}
+
+/// How often [`Library::refresh`] re-reads a commit that moved on while it was being loaded.
+const REFRESH_TRIES: usize = 5;
+
+/// The vector file a commit's payload names.
+fn vector_file(metas: &tantivy::IndexMeta) -> Option<String> {
+    metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| v["vectors"].as_str().map(String::from))
 }
 
 /// Candidates of one search, best first, before priors: (score, passage, source).
@@ -180,27 +225,28 @@ impl Library {
                 .map_or("memory".into(), |p| p.display().to_string()),
             why: "fields missing".into(),
         })?;
-        let reader = index
+        // Reloaded only here (`refresh`, and after this process's own commits), so a reload
+        // always comes with the vectors of the same commit.
+        let index_reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        // The committed payload names the vector file of this commit.
-        let file = index
-            .load_metas()?
-            .payload
-            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
-            .and_then(|v| v["vectors"].as_str().map(String::from));
-        let store = match (&path, &file) {
-            (Some(dir), Some(f)) => VectorStore::load(&dir.join(f))?,
-            _ => VectorStore::default(),
+        let snapshot = Self::load_snapshot(&index, &index_reader, path.as_deref(), None)?;
+        let snapshot = match snapshot {
+            Some(s) => s,
+            // Another process committed while this one opened: read that commit instead.
+            None => Self::load_latest(&index, &index_reader, path.as_deref())?,
         };
         Ok(Library {
             index,
-            reader,
+            reader: CommittedReader {
+                index_reader,
+                current: RwLock::new(Arc::new(snapshot)),
+                reloading: Mutex::new(()),
+            },
             fields,
             lexicon: Lexicon::builtin(),
             path,
-            vectors: RwLock::new((Arc::new(store), file)),
             encoder: RwLock::new(None),
             results: Mutex::new(ResultCache::default()),
         })
@@ -208,7 +254,103 @@ impl Library {
 
     /// The passage embeddings of the committed index (empty when none were added).
     pub fn vectors(&self) -> Arc<VectorStore> {
-        self.vectors.read().expect("vectors lock").0.clone()
+        self.reader.snapshot().vectors.clone()
+    }
+
+    /// Picks up the latest commit of the index on disk — one made by another process, such as
+    /// `evident library add` while a server runs — when it is newer than the one searched now.
+    /// The commit's vector file is read first, then the index reader is reloaded, and both are
+    /// swapped in at once; when the index moves on meanwhile, the newer commit is read instead.
+    /// Cheap when nothing changed (one read of `meta.json`). Returns whether a new commit is
+    /// now searched. Never takes the writer lock. An in-memory library has nothing to pick up.
+    pub fn refresh(&self) -> Result<bool> {
+        if self.path.is_none() {
+            return Ok(false);
+        }
+        let _one = self.reader.reloading.lock().expect("reload lock");
+        let current = self.reader.current.read().expect("snapshot lock").opstamp;
+        if self.index.load_metas()?.opstamp == current {
+            return Ok(false);
+        }
+        let snapshot =
+            Self::load_latest(&self.index, &self.reader.index_reader, self.path.as_deref())?;
+        let changed = snapshot.opstamp != current;
+        self.install(snapshot);
+        Ok(changed)
+    }
+
+    /// The commit in `meta.json` now, retried while other processes keep committing (a commit
+    /// deletes the previous vector file, which a slow reader may not have read yet).
+    fn load_latest(index: &Index, reader: &IndexReader, dir: Option<&Path>) -> Result<Snapshot> {
+        let mut last = None;
+        for _ in 0..REFRESH_TRIES {
+            match Self::load_snapshot(index, reader, dir, None) {
+                Ok(Some(s)) => return Ok(s),
+                Ok(None) => {}
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        match last {
+            Some(e) => Err(e),
+            None => Err(Error::Vectors(
+                "the index kept changing while it was being read; try again".into(),
+            )),
+        }
+    }
+
+    /// Reads the commit in `meta.json` — its vectors (`known`: already in memory, from this
+    /// process's own commit of that opstamp) and then the reloaded reader. `None` when another
+    /// commit landed meanwhile, so that the pair would not match.
+    fn load_snapshot(
+        index: &Index,
+        reader: &IndexReader,
+        dir: Option<&Path>,
+        known: Option<(u64, Arc<VectorStore>, Option<String>)>,
+    ) -> Result<Option<Snapshot>> {
+        let metas = index.load_metas()?;
+        let (vectors, file) = match known {
+            Some((opstamp, vectors, file)) if opstamp == metas.opstamp => (vectors, file),
+            Some(_) => return Ok(None),
+            None => {
+                let file = vector_file(&metas);
+                let store = match (dir, &file) {
+                    (Some(dir), Some(f)) => match VectorStore::load(&dir.join(f)) {
+                        Ok(store) => store,
+                        // Deleted by a newer commit: that one is read next time round.
+                        Err(_) if index.load_metas()?.opstamp != metas.opstamp => return Ok(None),
+                        Err(e) => return Err(e),
+                    },
+                    _ => VectorStore::default(),
+                };
+                (Arc::new(store), file)
+            }
+        };
+        reader.reload()?;
+        let searcher = reader.searcher();
+        // The reader read `meta.json` again: the pair matches only if the commit is the same
+        // (opstamps only grow, so the same one before and after means none came between).
+        if index.load_metas()?.opstamp != metas.opstamp {
+            return Ok(None);
+        }
+        Ok(Some(Snapshot {
+            searcher,
+            vectors,
+            file,
+            opstamp: metas.opstamp,
+        }))
+    }
+
+    /// Makes `snapshot` the one searches read, and forgets rankings of the previous one.
+    fn install(&self, snapshot: Snapshot) {
+        *self.reader.current.write().expect("snapshot lock") = Arc::new(snapshot);
+        self.results.lock().expect("result cache").clear();
+    }
+
+    /// The vectors of the commit searched now, and the file they were read from.
+    fn committed_vectors(&self) -> (Arc<VectorStore>, Option<String>) {
+        let s = self.reader.snapshot();
+        (s.vectors.clone(), s.file.clone())
     }
 
     /// Sets the encoder that turns queries into embeddings for dense and hybrid search.
@@ -244,6 +386,12 @@ impl Library {
 
     pub fn lexicon(&self) -> &Lexicon {
         self.lexicon
+    }
+
+    /// The generation of the searcher now in use: it grows each time the reader loads a new
+    /// commit (for metrics: a fleet's servers should agree on what they serve).
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
     }
 
     /// Number of sources and passages in the committed index.
@@ -340,9 +488,25 @@ impl Library {
         Ok((passage, meta.source))
     }
 
-    fn reload(&self) -> Result<()> {
-        self.reader.reload()?;
-        self.results.lock().expect("result cache").clear();
+    /// After this process's own commit `opstamp`: searches read it, with `vectors` (the ones
+    /// it wrote, or the previous commit's when it wrote none). Should another process have
+    /// committed since, the latest commit is read from disk instead.
+    fn reload(&self, opstamp: u64, vectors: (Arc<VectorStore>, Option<String>)) -> Result<()> {
+        let _one = self.reader.reloading.lock().expect("reload lock");
+        let (store, file) = vectors;
+        let known = Some((opstamp, store, file));
+        let snapshot = match Self::load_snapshot(
+            &self.index,
+            &self.reader.index_reader,
+            self.path.as_deref(),
+            known,
+        )? {
+            Some(s) => s,
+            None => {
+                Self::load_latest(&self.index, &self.reader.index_reader, self.path.as_deref())?
+            }
+        };
+        self.install(snapshot);
         Ok(())
     }
 }

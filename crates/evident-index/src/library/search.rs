@@ -2,16 +2,17 @@
 //! priors, the ranking itself, snippets, and the query helpers (stems, known words, explain).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use evident_core::text::{split_sentences, truncate_words};
 use evident_core::{Audience, Passage, SourceKind};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{TantivyDocument, Term};
+use tantivy::{DocAddress, Term};
 
 use super::{text_of, Library, Ranked, SourceBrief};
 use crate::error::{Error, Result};
@@ -52,6 +53,11 @@ pub struct SearchOptions {
     pub fusion: Fusion,
     /// The concept the question is about, when the caller resolved one (BM25 weighs it).
     pub focus: query::Focus,
+    /// Hits carry only the passage and source ids and the source's kind and audience (no text,
+    /// trail, title or snippet), read from the index's id columns instead of the stored
+    /// documents: for evaluations, which score rankings by id. Indexes built before the id
+    /// columns read the documents anyway.
+    pub ids_only: bool,
 }
 
 impl Default for SearchOptions {
@@ -66,6 +72,7 @@ impl Default for SearchOptions {
             mode: SearchMode::Auto,
             fusion: Fusion::default(),
             focus: query::Focus::default(),
+            ids_only: false,
         }
     }
 }
@@ -258,7 +265,9 @@ impl Library {
             (Err(Error::EmptyQuery(_)), SearchMode::Dense | SearchMode::Hybrid) => None,
             (Err(e), _) => return Err(e),
         };
-        let searcher = self.reader.searcher();
+        // The searcher and the vectors of one commit, read together.
+        let snapshot = self.reader.snapshot();
+        let searcher = &snapshot.searcher;
         // Priors can lift a passage a few places, so rank a wider pool before re-ordering.
         let pool = if opts.priors || mode != SearchMode::Bm25 {
             (opts.k * 3).max(30)
@@ -266,8 +275,11 @@ impl Library {
             opts.k
         };
         let key = format!(
-            "{}\u{1f}{mode:?}\u{1f}{pool}\u{1f}{:?}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{text}",
+            "{}\u{1f}{mode:?}\u{1f}{pool}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{text}",
             searcher.generation().generation_id(),
+            opts.k,
+            opts.priors,
+            opts.ids_only,
             opts.fusion,
             opts.expand,
             opts.weights,
@@ -277,8 +289,16 @@ impl Library {
         let ranked = match cached {
             Some(r) => r,
             None => {
-                let r: Ranked =
-                    Arc::new(self.rank(text, mode, pool, opts.fusion, &built, &searcher)?);
+                let (candidates, mut columns) =
+                    self.rank(text, mode, pool, opts.fusion, &built, &snapshot)?;
+                let r: Ranked = Arc::new(self.load(
+                    searcher,
+                    candidates,
+                    opts.k,
+                    opts.priors,
+                    opts.ids_only,
+                    &mut columns,
+                )?);
                 self.results
                     .lock()
                     .expect("result cache")
@@ -315,7 +335,7 @@ impl Library {
             hits.truncate(opts.k);
             for (i, hit) in hits.iter_mut().enumerate() {
                 hit.rank = i + 1;
-                if opts.snippets {
+                if opts.snippets && !opts.ids_only {
                     hit.snippet = snippet(&mut analyzer, &hit.passage.text, &stems);
                 }
             }
@@ -324,7 +344,9 @@ impl Library {
         Ok(out)
     }
 
-    /// The best `pool` candidates for `text` by `mode`, before priors.
+    /// The best `pool` candidates for `text` by `mode`, before priors, scored from the index
+    /// alone: the source kind (for the priors) and, in hybrid mode, the passage ids come from the
+    /// `kind` and `passage_id` columns, not from stored documents.
     fn rank(
         &self,
         text: &str,
@@ -332,79 +354,122 @@ impl Library {
         pool: usize,
         fusion: Fusion,
         built: &Option<query::BuiltQuery>,
-        searcher: &tantivy::Searcher,
-    ) -> Result<Vec<(f32, Passage, SourceBrief)>> {
-        let mut out = Vec::with_capacity(pool);
-        let mut push = |score: f32, doc: &TantivyDocument| -> Result<()> {
-            let (passage, source) = self.passage_of(doc)?;
-            out.push((score, passage, source));
-            Ok(())
-        };
-        let bm25 = |n: usize| -> Result<Vec<(f32, tantivy::DocAddress)>> {
+        snapshot: &super::Snapshot,
+    ) -> Result<(Vec<Candidate>, Columns)> {
+        let searcher = &snapshot.searcher;
+        let mut columns = Columns::default();
+        let bm25 = |n: usize| -> Result<Vec<(f32, DocAddress)>> {
             match built {
                 Some(b) => Ok(searcher.search(b.query.as_ref(), &TopDocs::with_limit(n.max(1)))?),
                 None => Ok(Vec::new()),
             }
         };
+        let mut out = Vec::with_capacity(pool);
         match mode {
             SearchMode::Bm25 | SearchMode::Auto => {
                 for (score, addr) in bm25(pool)? {
-                    push(score, &searcher.doc(addr)?)?;
+                    let kind = columns.kind(searcher, addr)?;
+                    out.push(Candidate { score, addr, kind });
                 }
             }
             SearchMode::Dense | SearchMode::Hybrid => {
                 let encoder = self.encoder.read().expect("encoder lock").clone();
                 let qv = encoder.and_then(|e| e.encode(text)).unwrap_or_default();
-                let store = self.vectors();
+                let store = &snapshot.vectors;
                 let depth = pool.max(100);
                 let dense: Vec<(String, f32)> = store
                     .search(&qv, depth)
                     .into_iter()
                     .map(|(i, score)| (store.id(i).to_string(), score))
                     .collect();
-                let mut docs: HashMap<String, TantivyDocument> = HashMap::new();
+                let mut addrs: HashMap<String, DocAddress> = HashMap::new();
                 let ranked: Vec<(String, f32)> = if mode == SearchMode::Dense {
                     dense
                 } else {
                     let mut lexical = Vec::new();
                     for (score, addr) in bm25(depth)? {
-                        let doc: TantivyDocument = searcher.doc(addr)?;
-                        let id = text_of(&doc, self.fields.passage_id)
-                            .unwrap_or_default()
-                            .to_string();
+                        let id = columns.passage_id(self, searcher, addr)?;
                         lexical.push((id.clone(), score));
-                        docs.insert(id, doc);
+                        addrs.insert(id, addr);
                     }
                     fuse(&lexical, &dense, fusion)
                 };
                 for (id, score) in ranked.into_iter().take(pool) {
-                    let doc = match docs.remove(&id) {
-                        Some(d) => d,
-                        None => match self.passage_doc(searcher, &id)? {
-                            Some(d) => d,
+                    let addr = match addrs.remove(&id) {
+                        Some(a) => a,
+                        None => match self.passage_addr(searcher, &id)? {
+                            Some(a) => a,
                             None => continue,
                         },
                     };
-                    push(score, &doc)?;
+                    let kind = columns.kind(searcher, addr)?;
+                    out.push(Candidate { score, addr, kind });
                 }
             }
+        }
+        Ok((out, columns))
+    }
+
+    /// The candidates that can be among the first `k` of some audience (every one when `k`
+    /// covers them all), in ranking order, with their passages: only these are read from the
+    /// stored documents. With priors the first `k` under each audience's priors are kept, so
+    /// any audience's ranking of the kept ones is its ranking of the whole pool; without, the
+    /// first `k`. `ids_only` (where the index has the id columns) fills in the ids, the kind
+    /// and the audience and reads no document.
+    fn load(
+        &self,
+        searcher: &tantivy::Searcher,
+        candidates: Vec<Candidate>,
+        k: usize,
+        priors: bool,
+        ids_only: bool,
+        columns: &mut Columns,
+    ) -> Result<Vec<(f32, Passage, SourceBrief)>> {
+        let mut keep = vec![candidates.len() <= k; candidates.len()];
+        if !priors {
+            keep.iter_mut().take(k).for_each(|x| *x = true);
+        } else if candidates.len() > k {
+            // The priors tell two audiences apart: patients, and everyone else.
+            for audience in [Audience::Clinician, Audience::Patient] {
+                let mut order: Vec<(usize, f32)> = candidates
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (i, c.score * kind_prior(audience, c.kind)))
+                    .collect();
+                order.sort_by(|a, b| b.1.total_cmp(&a.1));
+                for &(i, _) in order.iter().take(k) {
+                    keep[i] = true;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(k.min(candidates.len()));
+        for (c, _) in candidates.into_iter().zip(keep).filter(|(_, keep)| *keep) {
+            let loaded = match ids_only {
+                true => columns.ids(searcher, c.addr, c.kind)?,
+                false => None,
+            };
+            let (passage, source) = match loaded {
+                Some(ids) => ids,
+                None => self.passage_of(&searcher.doc(c.addr)?)?,
+            };
+            out.push((c.score, passage, source));
         }
         Ok(out)
     }
 
-    fn passage_doc(
+    fn passage_addr(
         &self,
         searcher: &tantivy::Searcher,
         passage_id: &str,
-    ) -> Result<Option<TantivyDocument>> {
+    ) -> Result<Option<DocAddress>> {
         let q = TermQuery::new(
             Term::from_field_text(self.fields.passage_id, passage_id),
             IndexRecordOption::Basic,
         );
-        match searcher.search(&q, &TopDocs::with_limit(1))?.first() {
-            Some(&(_, addr)) => Ok(Some(searcher.doc(addr)?)),
-            None => Ok(None),
-        }
+        Ok(searcher
+            .search(&q, &TopDocs::with_limit(1))?
+            .first()
+            .map(|&(_, addr)| addr))
     }
 
     /// Number of passages whose body holds `stem` (an already-analysed term), and the number of
@@ -553,6 +618,200 @@ impl Library {
     }
 }
 
+/// A ranked record before the audience's priors: its score, where it is, its source's kind.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    score: f32,
+    addr: DocAddress,
+    kind: SourceKind,
+}
+
+/// The columns of one segment that rank and identify passages without their stored document.
+struct SegmentColumns {
+    kind: Option<Column<u64>>,
+    audience: Option<Column<u64>>,
+    /// Absent in indexes written before the id columns.
+    passage_id: Option<(StrColumn, Arc<IdTable>)>,
+    source_id: Option<(StrColumn, Arc<IdTable>)>,
+}
+
+/// Every string of an id column by its ordinal, decoded once per segment: the column's own
+/// dictionary is block-compressed, and looking one id up decompresses a block each time.
+struct IdTable {
+    text: String,
+    /// `ends[ord]` is where the id of ordinal `ord` ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl IdTable {
+    fn of(column: &StrColumn) -> Option<IdTable> {
+        let mut stream = column.dictionary().stream().ok()?;
+        let mut table = IdTable {
+            text: String::new(),
+            ends: Vec::with_capacity(column.num_terms()),
+        };
+        while stream.advance() {
+            table.text.push_str(std::str::from_utf8(stream.key()).ok()?);
+            table.ends.push(table.text.len());
+        }
+        Some(table)
+    }
+
+    fn get(&self, ord: u64) -> Option<&str> {
+        let ord = usize::try_from(ord).ok()?;
+        let end = *self.ends.get(ord)?;
+        let start = if ord == 0 { 0 } else { self.ends[ord - 1] };
+        Some(&self.text[start..end])
+    }
+}
+
+/// Id tables of recently searched segments, by segment and field. Segments never change, so
+/// an entry stays valid until its segment is merged away; the oldest are dropped past
+/// [`ID_TABLES_KEPT`].
+static ID_TABLES: Mutex<Vec<(tantivy::index::SegmentId, &'static str, Arc<IdTable>)>> =
+    Mutex::new(Vec::new());
+const ID_TABLES_KEPT: usize = 64;
+
+/// The column `field` of `segment` with its id table, when the index has that column.
+fn id_column(
+    segment: &tantivy::SegmentReader,
+    field: &'static str,
+) -> Option<(StrColumn, Arc<IdTable>)> {
+    let column = segment.fast_fields().str(field).ok().flatten()?;
+    let id = segment.segment_id();
+    let cached = ID_TABLES
+        .lock()
+        .expect("id tables")
+        .iter()
+        .find(|(s, f, _)| *s == id && *f == field)
+        .map(|(_, _, t)| t.clone());
+    if let Some(table) = cached {
+        return Some((column, table));
+    }
+    let table = Arc::new(IdTable::of(&column)?);
+    let mut tables = ID_TABLES.lock().expect("id tables");
+    if tables.len() >= ID_TABLES_KEPT {
+        tables.remove(0);
+    }
+    tables.push((id, field, table.clone()));
+    Some((column, table))
+}
+
+/// The columns of a searcher's segments, each opened on first use, for one search.
+#[derive(Default)]
+struct Columns {
+    segments: Vec<Option<SegmentColumns>>,
+}
+
+impl Columns {
+    fn segment(&mut self, searcher: &tantivy::Searcher, ord: u32) -> &SegmentColumns {
+        let ord = ord as usize;
+        if self.segments.len() <= ord {
+            self.segments.resize_with(ord + 1, || None);
+        }
+        self.segments[ord].get_or_insert_with(|| {
+            let segment = searcher.segment_reader(ord as u32);
+            let fast = segment.fast_fields();
+            SegmentColumns {
+                kind: fast.u64("kind").ok(),
+                audience: fast.u64("audience").ok(),
+                passage_id: id_column(segment, "passage_id"),
+                source_id: id_column(segment, "source_id"),
+            }
+        })
+    }
+
+    fn kind(&mut self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<SourceKind> {
+        let seg = self.segment(searcher, addr.segment_ord);
+        Ok(match seg.kind.as_ref().and_then(|c| c.first(addr.doc_id)) {
+            Some(code) => SourceKind::from_code(code),
+            None => SourceKind::Other,
+        })
+    }
+
+    /// The passage id of the record at `addr`, from its column, else its stored document.
+    fn passage_id(
+        &mut self,
+        lib: &Library,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Result<String> {
+        let seg = self.segment(searcher, addr.segment_ord);
+        if let Some(id) = str_at(seg.passage_id.as_ref(), addr.doc_id)? {
+            return Ok(id);
+        }
+        let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
+        Ok(text_of(&doc, lib.fields.passage_id)
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// The passage and source of the record at `addr` with only their ids, kind and audience
+    /// filled in; `None` when the index has no id columns.
+    fn ids(
+        &mut self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        kind: SourceKind,
+    ) -> Result<Option<(Passage, SourceBrief)>> {
+        let seg = self.segment(searcher, addr.segment_ord);
+        let (Some(id), Some(source_id)) = (
+            str_at(seg.passage_id.as_ref(), addr.doc_id)?,
+            str_at(seg.source_id.as_ref(), addr.doc_id)?,
+        ) else {
+            return Ok(None);
+        };
+        let audience = seg
+            .audience
+            .as_ref()
+            .and_then(|c| c.first(addr.doc_id))
+            .and_then(|code| {
+                [
+                    Audience::Clinician,
+                    Audience::Patient,
+                    Audience::Student,
+                    Audience::All,
+                ]
+                .get(code as usize)
+                .copied()
+            })
+            .unwrap_or_default();
+        let passage = Passage {
+            id,
+            source_id: source_id.clone(),
+            ordinal: 0,
+            trail: Vec::new(),
+            text: String::new(),
+            start: 0,
+            end: 0,
+            grade: None,
+            anchor: None,
+        };
+        let source = SourceBrief {
+            id: source_id,
+            title: String::new(),
+            publisher: None,
+            year: None,
+            url: None,
+            kind,
+            audience,
+        };
+        Ok(Some((passage, source)))
+    }
+}
+
+/// The id of row `doc` in `column`, if the index has the column and the row has one.
+fn str_at(column: Option<&(StrColumn, Arc<IdTable>)>, doc: u32) -> Result<Option<String>> {
+    let Some((column, table)) = column else {
+        return Ok(None);
+    };
+    Ok(column
+        .term_ords(doc)
+        .next()
+        .and_then(|ord| table.get(ord))
+        .map(str::to_string))
+}
+
 /// The sentence(s) of `text` that hold the most query stems, cut to about 240 characters.
 fn snippet(analyzer: &mut TextAnalyzer, text: &str, stems: &[(String, f32)]) -> String {
     let sentences = split_sentences(text);
@@ -580,4 +839,141 @@ fn snippet(analyzer: &mut TextAnalyzer, text: &str, stems: &[(String, f32)]) -> 
         }
     }
     truncate_words(&evident_core::model::collapse_ws(&out), 240)
+}
+
+#[cfg(test)]
+mod tests {
+    use evident_core::{Document, DocumentBuilder, Source};
+
+    use super::*;
+
+    /// Sources of every kind whose sections share words in different amounts, so that the
+    /// priors reorder the BM25 ranking.
+    fn library() -> Library {
+        let words = [
+            "asthma", "inhaler", "steroid", "wheeze", "child", "dose", "night",
+        ];
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer(30_000_000).unwrap();
+        for n in 0..48 {
+            let mut source = Source::new(format!("t:{n}"), format!("Topic {n} {}", words[n % 7]));
+            source.kind = SourceKind::ALL[n % SourceKind::ALL.len()];
+            source.audience = [Audience::Clinician, Audience::Patient][n % 2];
+            let mut b = DocumentBuilder::new(source);
+            for s in 0..2 {
+                b.heading(2, words[(n + s) % 7]);
+                let body: Vec<&str> = (0..(n % 5 + 2))
+                    .map(|i| words[(n * 3 + i + s) % 7])
+                    .collect();
+                b.paragraph(&format!("{}.", body.join(" ")));
+            }
+            let d: Document = b.finish();
+            let passages: Vec<Passage> = d
+                .sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Passage {
+                    id: format!("{}#{i}", d.source.id),
+                    source_id: d.source.id.clone(),
+                    ordinal: i as u32,
+                    trail: s.trail.clone(),
+                    text: d.section_text(s).to_string(),
+                    start: s.start,
+                    end: s.end,
+                    grade: None,
+                    anchor: None,
+                })
+                .collect();
+            w.add(&d, &passages).unwrap();
+        }
+        w.commit().unwrap();
+        lib
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<(String, String, u32, SourceKind)> {
+        hits.iter()
+            .map(|h| {
+                let score = (h.score * 1e4).round() as u32;
+                (
+                    h.passage.id.clone(),
+                    h.source.id.clone(),
+                    score,
+                    h.source.kind,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reading_only_the_possible_top_k_ranks_as_reading_the_whole_pool() {
+        let lib = library();
+        let searcher = lib.reader.searcher();
+        let snapshot = lib.reader.snapshot();
+        for text in ["asthma inhaler at night", "child steroid dose", "wheeze"] {
+            for k in [1, 3, 10] {
+                let opts = SearchOptions {
+                    k,
+                    snippets: false,
+                    ..SearchOptions::default()
+                };
+                let mut analyzer = lib.analyzer().unwrap();
+                let built = lib
+                    .build_query(&mut analyzer, text, &opts.weights, true, &opts.focus)
+                    .ok();
+                let pool = (k * 3).max(30);
+                let (all, mut columns) = lib
+                    .rank(text, SearchMode::Bm25, pool, opts.fusion, &built, &snapshot)
+                    .unwrap();
+                assert!(all.len() > k, "{text}: the pool must be wider than k");
+                let n = all.len();
+                let every = lib
+                    .load(&searcher, all, n, true, false, &mut columns)
+                    .unwrap();
+                let audiences = [Audience::Clinician, Audience::Patient, Audience::Student];
+                let got = lib.search_audiences(text, &opts, &audiences).unwrap();
+                for (audience, got) in audiences.iter().zip(&got) {
+                    let mut want: Vec<Hit> = every
+                        .iter()
+                        .cloned()
+                        .map(|(score, passage, source)| Hit {
+                            rank: 0,
+                            score: score * kind_prior(*audience, source.kind),
+                            passage,
+                            source,
+                            snippet: String::new(),
+                        })
+                        .collect();
+                    want.sort_by(|a, b| b.score.total_cmp(&a.score));
+                    want.truncate(k);
+                    assert_eq!(ids(got), ids(&want), "{text}, k {k}, {audience:?}");
+                    assert!(got.iter().all(|h| !h.passage.text.is_empty()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ids_only_hits_rank_and_identify_as_full_hits() {
+        let lib = library();
+        for priors in [false, true] {
+            let full = SearchOptions {
+                k: 12,
+                priors,
+                snippets: false,
+                ..SearchOptions::default()
+            };
+            let lean = SearchOptions {
+                ids_only: true,
+                ..full.clone()
+            };
+            let a = lib.search("asthma steroid inhaler", &full).unwrap();
+            let b = lib.search("asthma steroid inhaler", &lean).unwrap();
+            assert_eq!(ids(&a), ids(&b));
+            assert_eq!(a.len(), 12);
+            for (a, b) in a.iter().zip(&b) {
+                assert_eq!(a.source.audience, b.source.audience);
+                assert!(b.passage.text.is_empty() && b.source.title.is_empty());
+            }
+        }
+    }
 }

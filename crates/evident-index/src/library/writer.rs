@@ -32,6 +32,9 @@ impl Library {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let heap = heap_bytes.max(threads * 16_000_000);
         let writer = self.index.writer_with_num_threads(threads, heap)?;
+        // With the writer lock held no other process can commit: start from the latest commit,
+        // so that its sources are replaced rather than duplicated and its vectors are kept.
+        self.refresh()?;
         Ok(LibraryWriter {
             lib: self,
             writer,
@@ -149,10 +152,7 @@ impl LibraryWriter<'_> {
     /// Makes every change visible at once, atomically: a crash before this returns leaves the
     /// previous commit, and its vectors, as they were.
     pub fn commit(mut self) -> Result<()> {
-        let (old_store, old_file) = {
-            let v = self.lib.vectors.read().expect("vectors lock");
-            (v.0.clone(), v.1.clone())
-        };
+        let (old_store, old_file) = self.lib.committed_vectors();
         let vectors_changed =
             !self.new_vectors.is_empty() || (!old_store.is_empty() && !self.removed.is_empty());
         let mut new_state = None;
@@ -178,17 +178,21 @@ impl LibraryWriter<'_> {
         if let Some(f) = &file {
             prepared.set_payload(&serde_json::json!({ "vectors": f }).to_string());
         }
-        prepared.commit()?;
+        let opstamp = prepared.commit()?;
         self.writer.wait_merging_threads()?;
-        if let Some(store) = new_state {
-            *self.lib.vectors.write().expect("vectors lock") = (Arc::new(store), file.clone());
-            // Only now is the old file unreferenced.
-            if let (Some(dir), Some(old)) = (&self.lib.path, old_file) {
-                if file.as_deref() != Some(old.as_str()) {
-                    let _ = std::fs::remove_file(dir.join(old));
+        let vectors = match new_state {
+            Some(store) => {
+                // Only now is the old file unreferenced (a server still reading it finds the
+                // new commit instead, see `Library::refresh`).
+                if let (Some(dir), Some(old)) = (&self.lib.path, &old_file) {
+                    if file.as_deref() != Some(old.as_str()) {
+                        let _ = std::fs::remove_file(dir.join(old));
+                    }
                 }
+                (Arc::new(store), file)
             }
-        }
-        self.lib.reload()
+            None => (old_store, old_file),
+        };
+        self.lib.reload(opstamp, vectors)
     }
 }

@@ -294,3 +294,159 @@ fn cached_rankings_keep_per_audience_priors_and_follow_commits() {
     );
     assert!(ids(Audience::Clinician).iter().any(|h| h.0 == "t:summary"));
 }
+
+/// A stand-in query encoder: a fixed direction, so a dense search ranks every passage that has
+/// a vector (the model is in `evident-embed`; here only vector bookkeeping matters).
+struct Constant;
+
+impl evident_index::QueryEncoder for Constant {
+    fn encode(&self, _: &str) -> Option<Vec<f32>> {
+        Some(vec![1.0, 0.0, 0.0, 0.0])
+    }
+}
+
+/// Adds `docs` through `lib` with one vector per passage, and commits.
+fn add_with_vectors(lib: &Library, docs: &[Document]) {
+    let mut w = lib.writer(30_000_000).unwrap();
+    for d in docs {
+        let ps = passages(d);
+        w.add(d, &ps).unwrap();
+        let vectors = ps
+            .iter()
+            .map(|p| (p.id.clone(), p.ordinal as u64, vec![1.0, 0.1, 0.0, 0.0]))
+            .collect();
+        w.add_vectors(vectors).unwrap();
+    }
+    w.commit().unwrap();
+}
+
+/// Every vector of the commit `lib` searches names a passage of that same commit, and every
+/// passage has its vector: the index and its vectors are never from two different commits.
+fn assert_not_torn(lib: &Library) {
+    let vectors = lib.vectors();
+    let (_, passages) = lib.counts().unwrap();
+    assert_eq!(
+        vectors.len(),
+        passages,
+        "vectors and passages of one commit"
+    );
+    for i in 0..vectors.len() {
+        let id = vectors.id(i);
+        let source = id.rsplit_once('#').unwrap().0;
+        assert!(
+            lib.passages_of(source).unwrap().iter().any(|p| p.id == id),
+            "vector {id} has no passage in the searched commit"
+        );
+    }
+}
+
+/// Issue 13 (fleet): a running server's library picks up `library add` / `remove` committed by
+/// another process — here another `Library` on the same folder — with the vectors of that same
+/// commit, without reopening; and a writer opened later starts from the latest commit.
+#[test]
+fn a_library_picks_up_commits_made_by_another_writer_with_their_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Library::open(dir.path()).unwrap();
+    server.set_encoder(std::sync::Arc::new(Constant));
+    let cli = Library::open(dir.path()).unwrap();
+    add_with_vectors(&cli, &[nam()]);
+
+    assert_eq!(server.counts().unwrap(), (0, 0), "nothing before a refresh");
+    assert!(server.refresh().unwrap(), "a newer commit was read");
+    assert!(!server.refresh().unwrap(), "and then nothing is newer");
+    assert_eq!(server.counts().unwrap(), (1, 2));
+    assert_eq!(server.vectors().len(), 2);
+    assert_not_torn(&server);
+    let dense = SearchOptions {
+        mode: evident_index::SearchMode::Dense,
+        ..SearchOptions::default()
+    };
+    let hits = server.search("myopathy", &dense).unwrap();
+    assert_eq!(
+        hits.len(),
+        2,
+        "dense hits resolve to passages of the same commit"
+    );
+    let lexical = server
+        .search("glucocorticoids methotrexate", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(lexical[0].passage.source_id, "t:nam");
+
+    // The server's writer (the starter library, say) starts from the CLI's commit: its
+    // sources and vectors are kept, not overwritten by a stale view.
+    let other = doc(
+        "t:gout",
+        "Gout",
+        SourceKind::Guideline,
+        &[("Treatment", "Colchicine or an NSAID treats a gout flare.")],
+    );
+    add_with_vectors(&server, std::slice::from_ref(&other));
+    assert_eq!(server.counts().unwrap(), (2, 3));
+    assert_eq!(server.vectors().len(), 3);
+    assert!(cli.refresh().unwrap());
+    assert_eq!(cli.vectors().len(), 3);
+
+    let mut w = cli.writer(30_000_000).unwrap();
+    w.remove("t:nam").unwrap();
+    w.commit().unwrap();
+    assert!(server.refresh().unwrap());
+    assert!(server.source("t:nam").unwrap().is_none());
+    assert_eq!(server.counts().unwrap(), (1, 1));
+    assert_eq!(server.vectors().len(), 1);
+    assert_not_torn(&server);
+    let hits = server.search("myopathy", &dense).unwrap();
+    assert!(
+        hits.iter().all(|h| h.passage.source_id == "t:gout"),
+        "{hits:?}"
+    );
+    let gone = server
+        .search("glucocorticoids methotrexate", &SearchOptions::default())
+        .unwrap();
+    assert!(gone.iter().all(|h| h.passage.source_id != "t:nam"));
+}
+
+/// Issue 13 (fleet): while another writer commits as fast as it can, every refresh lands on
+/// one whole commit — its passages with its own vectors — never a torn pair.
+#[test]
+fn refreshing_during_commits_never_pairs_an_index_with_another_commits_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Library::open(dir.path()).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let cli = Library::open(dir.path()).unwrap();
+            let mut commits = 0;
+            for round in 0..40usize {
+                // Each commit has a different number of passages, replacing the last.
+                let sections: Vec<(String, String)> = (0..1 + round % 5)
+                    .map(|i| (format!("Part {i}"), format!("Round {round} text {i}.")))
+                    .collect();
+                let sections: Vec<(&str, &str)> = sections
+                    .iter()
+                    .map(|(h, p)| (h.as_str(), p.as_str()))
+                    .collect();
+                let d = doc("t:moving", "Moving", SourceKind::Guideline, &sections);
+                add_with_vectors(&cli, &[d]);
+                commits += 1;
+            }
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            commits
+        });
+        let mut seen = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            if server.refresh().unwrap() {
+                seen += 1;
+            }
+            assert_not_torn(&server);
+        }
+        assert_eq!(writer.join().unwrap(), 40);
+        server.refresh().unwrap();
+        assert_not_torn(&server);
+        assert_eq!(
+            server.counts().unwrap(),
+            (1, 5),
+            "the last commit: 1 + 39 % 5 parts"
+        );
+        assert!(seen > 0, "the server saw the commits as they came");
+    });
+}

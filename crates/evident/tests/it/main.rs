@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod eval;
+mod fleet;
 mod serve;
 mod shared;
 mod store;
