@@ -6,7 +6,15 @@
 #
 # First /api/v1/ask with questions not asked before (each answer composed for three audiences
 # and stored), then the article page, then /api/v1/ask again over the same questions (answered
-# by question reuse).
+# by question reuse), then an idle spell. The server's resident memory (VmRSS) is sampled every
+# few seconds through all of it and printed as a curve at the end, with each phase's requests per
+# second and errors (socket errors and responses other than 2xx/3xx; they should be 0).
+#
+#   EVIDENT_LOAD_RSS_EVERY   seconds between RSS samples (default 5)
+#   EVIDENT_LOAD_IDLE_SECS   idle seconds sampled after the last run (default 30)
+#   EVIDENT_LOAD_TIMEOUT     seconds wrk waits for a response before counting a timeout error
+#                            (default 10: composing takes seconds on a busy 2-core machine)
+#   MALLOC_ARENA_MAX=2       (glibc) passes to the server: compare the curve with fewer arenas
 #
 # DATA_DIR holds the index to serve (for the shared corpora with embeddings:
 # `evident bench --embed --scratch DATA_DIR/index --keep`). The articles go to a fresh SQLite
@@ -22,6 +30,9 @@ port=${EVIDENT_LOAD_PORT:-8099}
 bin=${EVIDENT_BIN:-target/release/evident}
 shared=../shared/data/eval
 out=target/load
+every=${EVIDENT_LOAD_RSS_EVERY:-5}
+idle=${EVIDENT_LOAD_IDLE_SECS:-30}
+timeout=${EVIDENT_LOAD_TIMEOUT:-10}
 mkdir -p "$out"
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 [ -x "$bin" ] || { echo "$bin not found: cargo build --release" >&2; exit 1; }
@@ -62,12 +73,39 @@ rm -f "$db" "$db-wal" "$db-shm"
 EVIDENT_DATA="$data" "$bin" serve --addr "127.0.0.1:$port" --ask-rate 0 \
     --database-url "$db" > "$out/serve.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+sampler=
+trap 'kill $server 2>/dev/null || true; [ -z "$sampler" ] || kill $sampler 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do
   curl -fsS "http://127.0.0.1:$port/" -o /dev/null 2>/dev/null && break
   sleep 0.2
 done
 base="http://127.0.0.1:$port"
+
+# The RSS curve: "seconds phase MB" every $every s, the phase named in $out/phase.
+echo start > "$out/phase"
+: > "$out/rss.tsv"
+(
+  t0=$(date +%s)
+  while kill -0 "$server" 2>/dev/null; do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$server/status" 2>/dev/null || true)
+    [ -n "$kb" ] && printf '%s\t%s\t%s\n' "$(( $(date +%s) - t0 ))" "$(cat "$out/phase")" \
+      "$(( kb / 1024 ))" >> "$out/rss.tsv"
+    sleep "$every"
+  done
+) &
+sampler=$!
+: > "$out/summary.tsv"
+# Runs wrk for one phase, tees its output and notes its requests/s and errors.
+phase() {
+  local name=$1; shift
+  echo "$name" > "$out/phase"
+  wrk --timeout "${timeout}s" "$@" | tee "$out/wrk-$name.txt"
+  local rps errors non2xx
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk-$name.txt")
+  errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out/wrk-$name.txt")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$out/wrk-$name.txt")
+  printf '%s\t%s\t%s\t%s\n' "$name" "${rps:-?}" "${errors:-0}" "${non2xx:-0}" >> "$out/summary.tsv"
+}
 
 # An article to read: the first clinical question.
 first=$(head -1 "$out/bodies.jsonl")
@@ -78,12 +116,33 @@ curl -fsS "$base/a/$slug" -o /dev/null
 
 echo
 echo "=== POST /api/v1/ask, new questions only, 16 connections, ${fresh}s (every answer composed and stored)"
-wrk -t2 -c16 -d"${fresh}s" --latency -s scripts/load/ask.lua "$base" -- "$out/bodies.jsonl"
+phase ask-new -t2 -c16 -d"${fresh}s" --latency -s scripts/load/ask.lua "$base" -- "$out/bodies.jsonl"
 
 echo
 echo "=== GET /a/$slug, 16 connections, ${secs}s"
-wrk -t2 -c16 -d"${secs}s" --latency "$base/a/$slug"
+phase article -t2 -c16 -d"${secs}s" --latency "$base/a/$slug"
 
 echo
 echo "=== POST /api/v1/ask, 16 connections, ${secs}s (the same questions again, and more: answered by reuse)"
-wrk -t2 -c16 -d"${secs}s" --latency -s scripts/load/ask.lua "$base" -- "$out/bodies.jsonl"
+phase ask-reuse -t2 -c16 -d"${secs}s" --latency -s scripts/load/ask.lua "$base" -- "$out/bodies.jsonl"
+
+echo
+echo "=== idle, ${idle}s"
+echo idle > "$out/phase"
+sleep "$idle"
+sleep "$every"
+
+echo
+echo "=== server metrics"
+curl -fsS "$base/metrics" | grep -E '^(evident_answers_total|evident_index_generation|process_resident)' || true
+
+echo
+echo "=== phases (requests/s, socket errors, non-2xx/3xx responses)"
+printf 'phase\treq/s\terrors\tnon-2xx\n'
+cat "$out/summary.tsv"
+echo
+echo "=== server RSS (VmRSS, MB) every ${every}s; MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
+printf 's\tphase\tMB\n'
+cat "$out/rss.tsv"
+awk -F'\t' '{ last[$2] = $3; if ($3 > max[$2]) max[$2] = $3 } END {
+  for (p in last) printf "%s: last %s MB, max %s MB\n", p, last[p], max[p] }' "$out/rss.tsv" | sort

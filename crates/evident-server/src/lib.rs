@@ -24,7 +24,9 @@ pub mod api;
 pub mod error;
 pub mod forms;
 pub mod html;
+pub mod metrics;
 pub mod pages;
+pub mod refresh;
 pub mod review;
 pub mod security;
 pub mod service;
@@ -47,6 +49,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, AppError, ErrorBody, PageError};
+pub use refresh::spawn_library_refresh;
 use security::RateLimiter;
 
 /// Server settings. `Default` is what `evident serve` uses without flags.
@@ -79,6 +82,9 @@ pub struct AppConfig {
     pub body_read_timeout: Duration,
     /// Connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// The key CSRF tokens are bound with; servers sharing a store must share it
+    /// ([`security::CsrfKey::for_server`]). `None`: a random key for this process alone.
+    pub csrf_key: Option<security::CsrfKey>,
 }
 
 impl Default for AppConfig {
@@ -95,6 +101,7 @@ impl Default for AppConfig {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            csrf_key: None,
         }
     }
 }
@@ -105,6 +112,7 @@ struct Shared {
     store: Store,
     limiter: RateLimiter,
     csrf_key: security::CsrfKey,
+    metrics: Arc<metrics::Metrics>,
 }
 
 /// What every handler shares: the configuration, the library, the store and the rate limiter.
@@ -115,12 +123,17 @@ pub struct AppState(Arc<Shared>);
 impl AppState {
     pub fn new(config: AppConfig, library: Arc<Library>, store: Store) -> AppState {
         let limiter = RateLimiter::new(config.ask_rate_per_minute);
+        let csrf_key = config
+            .csrf_key
+            .clone()
+            .unwrap_or_else(security::CsrfKey::random);
         AppState(Arc::new(Shared {
             config,
             library,
             store,
             limiter,
-            csrf_key: security::CsrfKey::random(),
+            csrf_key,
+            metrics: Arc::new(metrics::Metrics::new()),
         }))
     }
 
@@ -138,6 +151,11 @@ impl AppState {
 
     pub fn limiter(&self) -> &RateLimiter {
         &self.0.limiter
+    }
+
+    /// What `/metrics` reports.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.0.metrics
     }
 
     /// The key CSRF tokens are bound with.
@@ -357,6 +375,7 @@ impl Predicate for WholeBodies {
 /// accepts it, time-bounded, traced, each request with an id.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config().request_timeout;
+    let counted = state.0.metrics.clone();
     let app = Router::new()
         .merge(pages::routes(&state))
         .merge(review::routes(&state))
@@ -364,6 +383,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(stylesheet))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::scrape))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -384,6 +404,10 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(()),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(
+            counted,
+            metrics::track,
+        ))
 }
 
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
@@ -484,6 +508,8 @@ where
             let _ = conn.await;
         });
     }
+    // Stop listening at once: new connections are refused while the open ones finish.
+    drop(listener);
     let _ = closing_tx.send(true);
     drop(closing_rx);
     // Wait for the open connections to finish their responses.

@@ -6,10 +6,10 @@
 //! - it must not carry two session or two pre-session cookies (a sibling site could have
 //!   planted the second, and which one wins would be up to us);
 //! - a form's `csrf` field must equal the token bound to the request's session: an HMAC, with
-//!   a secret of this server process, of the session cookie when signed in, else of a random
-//!   pre-session cookie (`evident_csrf`, `HttpOnly`) that the first page sets. A value another
-//!   site invents or plants in a cookie does not verify, and signing in rotates the token
-//!   (a new session, and a fresh pre-session cookie).
+//!   the servers' shared key ([`CsrfKey`]), of the session cookie when signed in, else of a
+//!   random pre-session cookie (`evident_csrf`, `HttpOnly`) that the first page sets. A value
+//!   another site invents or plants in a cookie does not verify, and signing in rotates the
+//!   token (a new session, and a fresh pre-session cookie).
 //!
 //! Requests with `Authorization: Bearer` (the JSON API's clients) are not cookie-authenticated
 //! and skip these checks; other JSON API POSTs need `Content-Type: application/json`, which a
@@ -153,15 +153,105 @@ pub fn fresh_pre_session_cookie(secure: bool) -> HeaderValue {
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-/// The key CSRF tokens are bound with: random for each server process, so a restart makes
-/// open forms ask for a reload, which is all it costs.
+/// The key CSRF tokens are bound with. Servers that share a store (a fleet behind one address)
+/// must share it too, or a form rendered by one fails on the next: `evident serve` takes it
+/// from `EVIDENT_SECRET_KEY`, else from [`SECRET_KEY_FILE`] in the data folder, made once
+/// (owner-only) by the first server ([`CsrfKey::for_server`]). [`CsrfKey::random`] serves one
+/// process alone. Changing the key makes open forms ask for a reload, which is all it costs.
+#[derive(Clone)]
 pub struct CsrfKey([u8; 32]);
+
+/// The file in the data folder that keeps the servers' shared key: 64 hex digits.
+pub const SECRET_KEY_FILE: &str = "secret.key";
+
+/// The shortest `EVIDENT_SECRET_KEY` accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(…)")
+    }
+}
 
 impl CsrfKey {
     pub fn random() -> CsrfKey {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).expect("the operating system's random source failed");
         CsrfKey(key)
+    }
+
+    /// The key of a server on `data`: derived from `secret` (the operator's
+    /// `EVIDENT_SECRET_KEY`, at least [`MIN_SECRET_LEN`] bytes) when given, else the data
+    /// folder's key file, made when absent. Servers started on one folder at the same moment
+    /// agree: the file is created whole or not at all.
+    pub fn for_server(data: &std::path::Path, secret: Option<&str>) -> std::io::Result<CsrfKey> {
+        match secret.filter(|s| !s.is_empty()) {
+            Some(s) if s.len() < MIN_SECRET_LEN => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "EVIDENT_SECRET_KEY is {} bytes; use at least {MIN_SECRET_LEN} random ones",
+                    s.len()
+                ),
+            )),
+            Some(s) => {
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(s.as_bytes())
+                    .expect("HMAC takes keys of any length");
+                mac.update(b"evident csrf key\0");
+                Ok(CsrfKey(mac.finalize().into_bytes().into()))
+            }
+            None => CsrfKey::from_file(&data.join(SECRET_KEY_FILE)),
+        }
+    }
+
+    /// Reads the key file at `path`, or makes it (mode 0600): written whole to a file of its
+    /// own, then linked into place, which fails when another process was first — and
+    /// then its key is read.
+    fn from_file(path: &std::path::Path) -> std::io::Result<CsrfKey> {
+        let bad = |why: &str| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {why}; delete it to make a new key", path.display()),
+            )
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let text = text.trim();
+                if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(bad("not 64 hex digits"));
+                }
+                let mut key = [0u8; 32];
+                for (i, byte) in key.iter_mut().enumerate() {
+                    *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
+                        .map_err(|_| bad("not 64 hex digits"))?;
+                }
+                Ok(CsrfKey(key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = CsrfKey::random();
+                // A name no other process or thread uses, so no one else writes or removes it.
+                let tmp = path.with_extension(format!("{}.tmp", &random_token()[..16]));
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let written = (|| {
+                    use std::io::Write as _;
+                    let mut file = options.open(&tmp)?;
+                    writeln!(file, "{}", hex(&key.0))?;
+                    file.sync_all()
+                })();
+                let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => Ok(key),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        CsrfKey::from_file(path)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The token for a session (`signed_in`) or a pre-session cookie value.
@@ -334,8 +424,10 @@ pub fn client_ip(
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-/// Clients remembered before the limiter forgets those whose allowance has refilled (they
-/// lose nothing by it): bounds the memory a flood of addresses can take.
+/// Clients the limiter remembers at most. Past it, it forgets those whose allowance has
+/// refilled (they lose nothing by it); if more than half are still recent (a flood of
+/// addresses), it forgets them all, so the flood cannot take memory without bound, and each
+/// pruning is paid for by at least as many new clients as it leaves room for.
 const MAX_TRACKED_CLIENTS: usize = 100_000;
 
 type Keyed<C> = governor::RateLimiter<
@@ -346,39 +438,85 @@ type Keyed<C> = governor::RateLimiter<
 >;
 
 /// The per-client limit on questions: `per_minute` a minute with bursts of the same size (a
-/// token bucket, as GCRA); 0 means unlimited.
+/// token bucket, as GCRA); 0 means unlimited. An IPv6 client is its /64 network (one host
+/// usually holds a whole /64), an IPv4-mapped IPv6 address its IPv4 address.
 pub struct RateLimiter<C: Clock = DefaultClock> {
-    keyed: Option<Keyed<C>>,
+    quota: Option<Quota>,
+    clock: C,
+    max_clients: usize,
+    keyed: Option<std::sync::RwLock<Keyed<C>>>,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter::with_clock(per_minute, DefaultClock::default())
+        RateLimiter::with_clock(per_minute, DefaultClock::default(), MAX_TRACKED_CLIENTS)
     }
 }
 
-impl<C: Clock> RateLimiter<C> {
-    fn with_clock(per_minute: u32, clock: C) -> RateLimiter<C> {
-        let keyed = std::num::NonZeroU32::new(per_minute)
-            .map(|n| governor::RateLimiter::dashmap_with_clock(Quota::per_minute(n), clock));
-        RateLimiter { keyed }
+impl<C: Clock + Clone> RateLimiter<C> {
+    fn with_clock(per_minute: u32, clock: C, max_clients: usize) -> RateLimiter<C> {
+        let quota = std::num::NonZeroU32::new(per_minute).map(Quota::per_minute);
+        let keyed = quota.map(|q| {
+            std::sync::RwLock::new(governor::RateLimiter::dashmap_with_clock(q, clock.clone()))
+        });
+        RateLimiter {
+            quota,
+            clock,
+            max_clients: max_clients.max(1),
+            keyed,
+        }
+    }
+
+    /// Clients remembered now.
+    pub fn tracked(&self) -> usize {
+        self.keyed
+            .as_ref()
+            .map_or(0, |k| k.read().unwrap_or_else(|e| e.into_inner()).len())
     }
 
     /// Takes a token for `ip`, or says in how many seconds one will be available.
     pub fn check(&self, ip: IpAddr) -> Result<(), AppError> {
-        let Some(keyed) = &self.keyed else {
+        let (Some(lock), Some(quota)) = (&self.keyed, self.quota) else {
             return Ok(());
         };
-        if keyed.len() > MAX_TRACKED_CLIENTS {
+        let key = client_key(ip);
+        {
+            let keyed = lock.read().unwrap_or_else(|e| e.into_inner());
+            if keyed.len() < self.max_clients {
+                return take(&keyed, key);
+            }
+        }
+        let mut keyed = lock.write().unwrap_or_else(|e| e.into_inner());
+        if keyed.len() >= self.max_clients {
             keyed.retain_recent();
+            if keyed.len() > self.max_clients / 2 {
+                *keyed = governor::RateLimiter::dashmap_with_clock(quota, self.clock.clone());
+            }
             keyed.shrink_to_fit();
         }
-        keyed.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(keyed.clock().now());
-            AppError::RateLimited {
-                retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
-            }
-        })
+        take(&keyed, key)
+    }
+}
+
+fn take<C: Clock>(keyed: &Keyed<C>, key: IpAddr) -> Result<(), AppError> {
+    keyed.check_key(&key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(keyed.clock().now());
+        AppError::RateLimited {
+            retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+        }
+    })
+}
+
+/// The client a limit applies to: an IPv4 address, or an IPv6 /64 network.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
     }
 }
 
@@ -391,7 +529,7 @@ mod tests {
     #[test]
     fn bucket_refills_over_time() {
         let clock = FakeRelativeClock::default();
-        let rl = RateLimiter::with_clock(2, clock.clone());
+        let rl = RateLimiter::with_clock(2, clock.clone(), MAX_TRACKED_CLIENTS);
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         assert!(rl.check(ip).is_ok());
         assert!(rl.check(ip).is_ok());
@@ -404,6 +542,49 @@ mod tests {
         clock.advance(Duration::from_secs(31));
         assert!(rl.check(ip).is_ok());
         assert!(RateLimiter::new(0).check(ip).is_ok());
+    }
+
+    #[test]
+    fn a_flood_of_addresses_cannot_grow_the_limiter_without_bound() {
+        let clock = FakeRelativeClock::default();
+        // One a minute: every client stays "recent" for the whole flood.
+        let rl = RateLimiter::with_clock(1, clock.clone(), 100);
+        for n in 0..1_000u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            assert!(rl.check(ip).is_ok(), "a new client has its allowance");
+            assert!(rl.tracked() <= 100, "{} clients after {n}", rl.tracked());
+        }
+        // Clients whose allowance refilled are forgotten first; the recent ones keep theirs.
+        let rl = RateLimiter::with_clock(60, clock.clone(), 100);
+        for n in 0..99u32 {
+            rl.check(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n)))
+                .unwrap();
+        }
+        clock.advance(Duration::from_secs(2));
+        let hot: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..60 {
+            rl.check(hot).unwrap();
+        }
+        assert!(rl.tracked() <= 100);
+        assert!(rl.check(hot).is_err(), "the busy client is still limited");
+        assert!(rl.tracked() <= 2, "the refilled ones were forgotten");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let clock = FakeRelativeClock::default();
+        let rl = RateLimiter::with_clock(1, clock, MAX_TRACKED_CLIENTS);
+        assert!(rl.check("2001:db8::1".parse().unwrap()).is_ok());
+        assert!(
+            rl.check("2001:db8::ffff:1234".parse().unwrap()).is_err(),
+            "another address of the same /64"
+        );
+        assert!(rl.check("2001:db8:0:1::1".parse().unwrap()).is_ok());
+        assert!(rl.check("10.1.1.1".parse().unwrap()).is_ok());
+        assert!(
+            rl.check("::ffff:10.1.1.1".parse().unwrap()).is_err(),
+            "IPv4-mapped is the IPv4 client"
+        );
     }
 
     #[test]
@@ -428,6 +609,56 @@ mod tests {
         assert!(check_csrf(Some(&CsrfToken(t.clone())), &pre).is_err());
         assert!(check_csrf(Some(&CsrfToken(t)), "").is_err());
         assert!(check_csrf(None, "").is_err());
+    }
+
+    #[test]
+    fn servers_on_one_data_folder_share_one_csrf_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let pre = random_token();
+        let a = CsrfKey::for_server(dir.path(), None).unwrap();
+        let b = CsrfKey::for_server(dir.path(), None).unwrap();
+        assert_eq!(
+            a.token(false, &pre),
+            b.token(false, &pre),
+            "the second reads the file"
+        );
+        let file = dir.path().join(SECRET_KEY_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the key file is the owner's only");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
+        // Started at the same moment on a new folder, servers still agree.
+        let fresh = tempfile::tempdir().unwrap();
+        let tokens: Vec<String> = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| CsrfKey::for_server(fresh.path(), None).unwrap()))
+                .collect();
+            racers
+                .into_iter()
+                .map(|r| r.join().unwrap().token(false, &pre))
+                .collect()
+        });
+        assert!(tokens.windows(2).all(|w| w[0] == w[1]), "{tokens:?}");
+
+        // An operator's secret wins over the file, and is the same key on every server.
+        let secret = "an operator's secret of at least 32 bytes";
+        let s1 = CsrfKey::for_server(dir.path(), Some(secret)).unwrap();
+        let s2 = CsrfKey::for_server(fresh.path(), Some(secret)).unwrap();
+        assert_eq!(s1.token(true, &pre), s2.token(true, &pre));
+        assert_ne!(s1.token(true, &pre), a.token(true, &pre));
+        let short = CsrfKey::for_server(dir.path(), Some("short")).unwrap_err();
+        assert!(short.to_string().contains("at least 32"), "{short}");
+        std::fs::write(&file, "not a key\n").unwrap();
+        let broken = CsrfKey::for_server(dir.path(), None).unwrap_err();
+        assert!(broken.to_string().contains("secret.key"), "{broken}");
+        assert_eq!(format!("{a:?}"), "CsrfKey(…)", "the key is never logged");
     }
 
     #[test]

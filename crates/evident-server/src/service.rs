@@ -51,7 +51,7 @@ pub async fn ask(
     }
     let library = state.library();
     let store = state.store();
-    blocking(move || {
+    let asked = blocking(move || {
         let parent: Option<(Article, Version)> = match parent_id {
             Some(id) => {
                 let article = store
@@ -102,5 +102,7 @@ pub async fn ask(
             reused: false,
         })
     })
-    .await
+    .await?;
+    state.metrics().answered(asked.reused);
+    Ok(asked)
 }

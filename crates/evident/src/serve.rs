@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -44,6 +45,10 @@ pub struct ServeArgs {
     /// Connections served at once; more wait in the listen queue.
     #[arg(long, default_value_t = 1024, env = "EVIDENT_MAX_CONNECTIONS")]
     pub max_connections: usize,
+    /// Seconds in-flight requests may take to finish after SIGTERM or Ctrl-C (new connections
+    /// are refused at once); past it the server exits anyway.
+    #[arg(long, default_value_t = 30, env = "EVIDENT_DRAIN_TIMEOUT")]
+    pub drain_timeout: u64,
 }
 
 pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
@@ -58,6 +63,9 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
     )?;
     // Each new article is composed for three audiences from the same ranking.
     lib.cache_results(RESULT_CACHE);
+    // Commits of other processes (`library add`, other servers) are served within a second.
+    let lib = Arc::new(lib);
+    evident_server::spawn_library_refresh(&lib, Duration::from_secs(1))?;
     let store = crate::admin::open_store(data, db_url)?;
     let location = match store.backend() {
         "postgres" => "PostgreSQL".to_string(),
@@ -68,22 +76,96 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
         ask_rate_per_minute: args.ask_rate,
         secure_cookies: args.secure_cookies,
         trust_proxy: args.trust_proxy,
-        request_timeout: std::time::Duration::from_secs(args.request_timeout),
-        header_read_timeout: std::time::Duration::from_secs(args.header_timeout),
-        body_read_timeout: std::time::Duration::from_secs(args.body_timeout),
+        request_timeout: Duration::from_secs(args.request_timeout),
+        header_read_timeout: Duration::from_secs(args.header_timeout),
+        body_read_timeout: Duration::from_secs(args.body_timeout),
         max_connections: args.max_connections,
+        // Shared by every server on this data folder, so forms work across a fleet.
+        csrf_key: Some(evident_server::security::CsrfKey::for_server(
+            data,
+            std::env::var("EVIDENT_SECRET_KEY").ok().as_deref(),
+        )?),
         ..evident_server::AppConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let drain = Duration::from_secs(args.drain_timeout);
+    let state = evident_server::AppState::new(config, lib, store);
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.addr))
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!(
-        "Evident is serving on http://{} (articles in {location}); Ctrl-C stops it.",
+        "Evident is serving on http://{} (articles in {location}); Ctrl-C or SIGTERM stops it.",
         args.addr
     );
-    runtime
-        .block_on(evident_server::serve(config, Arc::new(lib), store))
+    let drained = runtime
+        .block_on(serve_until_signal(listener, state, drain))
         .with_context(|| format!("cannot serve on {}", args.addr))?;
+    // Work still running in blocking threads (a composition) is not waited for past the drain.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if drained {
+        tracing::info!("stopped: every in-flight request finished");
+    } else {
+        tracing::warn!(
+            drain_secs = drain.as_secs(),
+            "stopped: requests still in flight after the drain timeout were cut"
+        );
+    }
     Ok(())
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and gives the open connections `drain`
+/// to finish their requests. True when they all finished in time.
+async fn serve_until_signal(
+    listener: tokio::net::TcpListener,
+    state: evident_server::AppState,
+    drain: Duration,
+) -> std::io::Result<bool> {
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<&'static str>();
+    let shutdown = async move {
+        let name = stop_signal().await;
+        let _ = signalled_tx.send(name);
+    };
+    let serving = evident_server::serve_on(listener, state, shutdown);
+    let mut serving = std::pin::pin!(serving);
+    tokio::select! {
+        served = &mut serving => served.map(|()| true),
+        Ok(name) = signalled_rx => {
+            tracing::info!(
+                signal = name,
+                drain_secs = drain.as_secs(),
+                "shutting down: no new connections; waiting for in-flight requests"
+            );
+            match tokio::time::timeout(drain, serving).await {
+                Ok(served) => served.map(|()| true),
+                Err(_) => Ok(false),
+            }
+        }
+    }
+}
+
+/// Resolves on the first SIGTERM or SIGINT (Ctrl-C), naming it.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }

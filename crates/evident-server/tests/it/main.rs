@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod guards;
 mod hardening;
+mod metrics;
 mod pages;
 mod probes;
 mod review;
