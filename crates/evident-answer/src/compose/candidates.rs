@@ -664,7 +664,9 @@ fn list_statement(intro: &str, rest: &[&str]) -> Option<String> {
             .find_map(|m| t.strip_prefix(m))
             .map(str::trim)
     }
-    let head = marker(intro).unwrap_or(intro.trim());
+    // The source's reference numbers go ("…include:[11]"), so that its colon shows.
+    let intro = strip_reference_markers(intro);
+    let head = marker(&intro).unwrap_or(intro.trim()).trim();
     // A lead-in says something ("…recommends one of the following:"), a label does not
     // ("Evidence (surgery):").
     if !head.ends_with(':') || head.ends_with("::") || head.split_whitespace().count() < 4 {
@@ -672,7 +674,8 @@ fn list_statement(intro: &str, rest: &[&str]) -> Option<String> {
     }
     let mut items: Vec<&str> = Vec::new();
     let mut grade: Option<&str> = None;
-    for s in rest {
+    let rest: Vec<String> = rest.iter().map(|s| strip_reference_markers(s)).collect();
+    for s in &rest {
         let Some(item) = marker(s) else { break };
         let grade_like = item.starts_with('(') && item.ends_with(')') && !items.is_empty();
         if grade_like && item.split_whitespace().count() <= 8 {
@@ -800,6 +803,12 @@ mod tests {
         // A lead-in with one item, or with long items, is not a list to quote.
         let one = "- The options are:\n\n- Alphamab\n\nDone here.";
         assert!(passage_statements(one).is_empty());
+        // The source's reference numbers after the colon or an item do not hide the list.
+        let cited = "Poor signs of widget disease include:[11]\n\n- Age over 60 years.\n\n- A raised widget level.[12]\n\nLater text follows.";
+        assert_eq!(
+            passage_statements(cited)[0],
+            "Poor signs of widget disease include: Age over 60 years; A raised widget level."
+        );
         let no_grade = "Use one of these drugs:\n- Alphamab;\n- Betaprine; or\n- Gammazol.\n";
         assert_eq!(
             passage_statements(no_grade),
