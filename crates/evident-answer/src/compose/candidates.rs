@@ -684,7 +684,7 @@ fn list_statement(intro: &str, rest: &[&str]) -> Option<String> {
         }
         let n_words = item.split_whitespace().count();
         // A long item that is a sentence of its own is quoted on its own.
-        let sentence = item.ends_with('.') && n_words > LIST_ITEM_WORDS / 2;
+        let sentence = item.ends_with('.') && n_words > LIST_ITEM_WORDS * 3 / 4;
         if item.ends_with(':') || n_words > LIST_ITEM_WORDS || sentence {
             break;
         }
