@@ -387,10 +387,33 @@ struct Gate {
     title_stems: HashMap<String, HashSet<String>>,
 }
 
+/// A source's retrieval strength is the summed score of at most this many of its best passages
+/// on the topic: what it says best about the question, not how long it is (a long guideline
+/// that touches the question in many passages would otherwise outweigh the one the question
+/// names, and more so the more passages are retrieved).
+const SOURCE_PASSAGES: usize = 5;
+
+/// Adds a hit's score to its source's strength unless [`SOURCE_PASSAGES`] are summed already.
+fn add_best<'h>(
+    strength: &mut HashMap<&'h str, f32>,
+    summed: &mut HashMap<&'h str, usize>,
+    id: &'h str,
+    score: f32,
+) {
+    let n = summed.entry(id).or_default();
+    if *n < SOURCE_PASSAGES {
+        *n += 1;
+        *strength.entry(id).or_default() += score;
+    }
+}
+
 fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Gate {
     let mut about = vec![true; hits.len()];
     // Per source: summed score of its hits that are on the topic.
     let mut on_topic: HashMap<&str, f32> = HashMap::new();
+    // Per source: how many of its hits are summed so far (hits come best first).
+    let mut summed: HashMap<&str, usize> = HashMap::new();
+
     let mut title_stems: HashMap<&str, HashSet<String>> = HashMap::new();
     // Sources whose title names the concept: they come before sources that only mention it.
     let mut named_by_title: HashSet<&str> = HashSet::new();
@@ -401,7 +424,7 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
                 .collect()
         });
         let Some(concept) = s.concept else {
-            *on_topic.entry(h.source.id.as_str()).or_default() += h.score;
+            add_best(&mut on_topic, &mut summed, h.source.id.as_str(), h.score);
             continue;
         };
         let mut context = title.clone();
@@ -419,7 +442,7 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
             concept.named_in(&body)
         };
         if about[i] {
-            *on_topic.entry(h.source.id.as_str()).or_default() += h.score;
+            add_best(&mut on_topic, &mut summed, h.source.id.as_str(), h.score);
         }
     }
     // Population: a source written for children (or pregnancy) answers only a question about

@@ -79,7 +79,7 @@ pub struct ComposeOptions {
 impl Default for ComposeOptions {
     fn default() -> Self {
         ComposeOptions {
-            pool: 50,
+            pool: 100,
             max_statements: 18,
             lead_statements: 2,
             min_support: 0.25,

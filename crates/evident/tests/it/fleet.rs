@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -135,13 +135,7 @@ struct Server {
 
 impl Server {
     fn start(name: &str, tmp: &Path, data: &Path, db: &Db) -> Server {
-        // A port the kernel had free a moment ago (a child cannot be handed our listener).
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = crate::serve::free_addr();
         let log = tmp.join(format!("{name}.log"));
         let file = std::fs::File::create(&log).unwrap();
         let child = command(data, db)

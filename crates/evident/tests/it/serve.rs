@@ -5,6 +5,17 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// An address on a port the kernel had free a moment ago: a child process cannot be handed
+/// our listener, so it binds the port itself.
+pub(crate) fn free_addr() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// Kills the server when the test ends, however it ends.
 struct Server(Child);
 
@@ -32,12 +43,7 @@ fn request(addr: &str, head: &str, body: &str) -> std::io::Result<String> {
 #[test]
 fn a_client_that_hangs_up_mid_page_does_not_stop_the_server() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_evident"))
             .arg("--data")
@@ -103,12 +109,7 @@ fn a_client_that_hangs_up_mid_page_does_not_stop_the_server() {
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_addr();
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_evident"))
             .arg("--data")
