@@ -194,6 +194,12 @@ const LEANING_STARTS: &[&str] = &[
 /// Whether `text` starts with a word (or words) that lean on the sentence before.
 fn leans_on_previous(text: &str) -> bool {
     let ws = words(text);
+    // "To address these concerns, …", "To reduce this risk, …": a purpose clause about what
+    // the sentence before named.
+    let demonstrative = |w: &str| matches!(w, "this" | "these" | "those");
+    if ws.len() > 3 && ws[0].lower == "to" && demonstrative(&ws[2].lower) {
+        return true;
+    }
     LEANING_STARTS.iter().any(|start| {
         let parts: Vec<&str> = start.split(' ').collect();
         ws.len() > parts.len() && parts.iter().zip(&ws).all(|(p, w)| w.lower == *p)
@@ -807,6 +813,7 @@ mod tests {
         for bad in [
             "these drugs are given twice a day for a week.",
             "This treatment is given twice a day for a week.",
+            "To address these concerns, a new widget staging system was developed.",
             "If You Suspect Widgets If you suspect widgets, see a doctor soon.",
             "Watch the video to learn more about widget disease treatment.",
             "Widget disease is treated with rest and fluids",
