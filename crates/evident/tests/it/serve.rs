@@ -16,6 +16,31 @@ pub(crate) fn free_addr() -> String {
     format!("127.0.0.1:{port}")
 }
 
+/// `evident serve` on `addr` with its own data folder, no ask limit, and none of the caller's
+/// data, store or model settings.
+fn serve_command(data: &std::path::Path, addr: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_evident"));
+    c.arg("--data")
+        .arg(data)
+        .args(["serve", "--addr", addr, "--ask-rate", "0"])
+        .env_remove("EVIDENT_DATA")
+        .env_remove("EVIDENT_DATABASE_URL")
+        .env("EVIDENT_MODEL_DIR", "/nonexistent/evident-test-model");
+    c
+}
+
+/// Waits until the server answers (indexing the starter library comes first).
+fn wait_until_serving(addr: &str) {
+    let started = Instant::now();
+    while request(addr, "GET /about HTTP/1.1", "").is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Kills the server when the test ends, however it ends.
 struct Server(Child);
 
@@ -45,27 +70,13 @@ fn a_client_that_hangs_up_mid_page_does_not_stop_the_server() {
     let tmp = tempfile::tempdir().unwrap();
     let addr = free_addr();
     let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_evident"))
-            .arg("--data")
-            .arg(tmp.path().join("data"))
-            .args(["serve", "--addr", &addr, "--ask-rate", "0"])
-            .env_remove("EVIDENT_DATA")
-            .env_remove("EVIDENT_DATABASE_URL")
-            .env("EVIDENT_MODEL_DIR", "/nonexistent/evident-test-model")
+        serve_command(&tmp.path().join("data"), &addr)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    // Indexing the starter library comes first.
-    let started = Instant::now();
-    while request(&addr, "GET /about HTTP/1.1", "").is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_serving(&addr);
     let asked = request(
         &addr,
         "POST /api/v1/ask HTTP/1.1\r\nContent-Type: application/json",
@@ -111,15 +122,9 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     let tmp = tempfile::tempdir().unwrap();
     let addr = free_addr();
     let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_evident"))
-            .arg("--data")
-            .arg(tmp.path().join("data"))
-            .args(["serve", "--addr", &addr, "--ask-rate", "0"])
+        serve_command(&tmp.path().join("data"), &addr)
             .args(["--drain-timeout", "60", "--log-level", "info"])
-            .env_remove("EVIDENT_DATA")
-            .env_remove("EVIDENT_DATABASE_URL")
             .env_remove("RUST_LOG")
-            .env("EVIDENT_MODEL_DIR", "/nonexistent/evident-test-model")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -132,14 +137,7 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let started = Instant::now();
-    while request(&addr, "GET /about HTTP/1.1", "").is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until_serving(&addr);
 
     // The head and half the body, then the signal.
     let body = r#"{"question":"What is the treatment for gout?"}"#;
