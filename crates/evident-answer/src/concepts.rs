@@ -364,11 +364,7 @@ impl Checker<'_> {
             }
         }
         let names = self.names(ws, p, chosen)?;
-        let name = ws[chosen..p.end]
-            .iter()
-            .map(|w| w.original.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name = name_text(&ws[chosen..p.end]);
         let stems = topic_stems(&names[0]);
         // A synonym that stems to part of the name says less than the name ("alcoholism" stems
         // to "alcohol", which every title on alcohol names): it would let in any neighbour.
@@ -392,13 +388,7 @@ impl Checker<'_> {
     /// left out said together with it somewhere; missing otherwise.
     fn check(&mut self, ws: &[Word], p: &NamePhrase) -> Result<Check> {
         let l = lists();
-        let text = |s: usize, e: usize| -> String {
-            ws[s..e]
-                .iter()
-                .map(|w| w.original.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let text = |s: usize, e: usize| -> String { name_text(&ws[s..e]) };
         let full = text(p.start, p.end);
         // An abbreviation defined in the question: the long form decides (the short one is
         // often an ordinary word, "DRESS").
@@ -533,6 +523,30 @@ fn breaks(between: &str) -> bool {
         .any(|c| !c.is_whitespace() && !matches!(c, '-' | '/' | '\'' | '’'))
 }
 
+/// A name as the question wrote it: its words with spaces, a possessive's "s" after an
+/// apostrophe ("Bell's palsy").
+fn name_text(ws: &[Word]) -> String {
+    let mut out = String::new();
+    for (k, w) in ws.iter().enumerate() {
+        if k > 0 {
+            out.push_str(if w.lower == "s" { "'" } else { " " });
+        }
+        out.push_str(&w.original);
+    }
+    out
+}
+
+/// Whether word `i` is the "s" of a possessive ("Bell's palsy", "Hashimoto's thyroiditis"):
+/// part of an eponym's name, not a word of its own.
+fn possessive(question: &str, ws: &[Word], i: usize) -> bool {
+    i > 0
+        && ws[i].lower == "s"
+        && matches!(
+            question[ws[i - 1].span.end..ws[i].span.start].trim(),
+            "'" | "’"
+        )
+}
+
 /// The question's name phrases, in order.
 fn name_phrases(lib: &Library, question: &str, ws: &[Word]) -> Vec<NamePhrase> {
     let lexicon = lib.lexicon();
@@ -553,10 +567,14 @@ fn name_phrases(lib: &Library, question: &str, ws: &[Word]) -> Vec<NamePhrase> {
         let start = i;
         i += 1;
         while i < ws.len()
-            && (in_lex[i] || topic_word(&ws[i]))
+            && (in_lex[i] || topic_word(&ws[i]) || possessive(question, ws, i))
             && !breaks(&question[ws[i - 1].span.end..ws[i].span.start])
         {
             i += 1;
+        }
+        // A possessive closes a name only with a word after it ("Bell's palsy", not "Bell's").
+        while i > start + 1 && possessive(question, ws, i - 1) {
+            i -= 1;
         }
         // A lexicon term is never cut by the run's end: a run ending inside one stops before it.
         let lex: Vec<(usize, usize, Vec<String>)> = found
@@ -682,6 +700,19 @@ fn spells(abbr: &str, words: &[Word]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_eponym_keeps_its_possessive() {
+        let q = "Will my face recover from Bell's palsy?";
+        let ws = words(q);
+        let k = ws.iter().position(|w| w.lower == "s").unwrap();
+        assert!(possessive(q, &ws, k));
+        assert_eq!(name_text(&ws[k - 1..k + 2]), "Bell's palsy");
+        // A lone "s" after a space is no possessive.
+        let q = "vitamin s palsy";
+        let ws = words(q);
+        assert!(!possessive(q, &ws, 1));
+    }
 
     #[test]
     fn the_word_lists_parse_and_classify() {

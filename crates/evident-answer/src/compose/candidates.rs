@@ -77,6 +77,19 @@ pub struct SentenceWeights {
     /// How much a source's title matching the question (the IDF-weighted share of question
     /// terms it holds) adds to its retrieval strength when sources on the topic are ranked.
     pub title_match: f32,
+    /// Factor on the weight of question words that only describe the case (a vignette's
+    /// sentences before the one that asks): what is asked decides what answers it.
+    pub case_terms: f32,
+    /// Bonus when the passage's own heading names at least [`ASK_HEADING_TERMS`] of the
+    /// question's words outside its focus: the source's section on exactly what is asked.
+    pub asked_heading: f32,
+    /// Bonus for a sentence that tells the reader what to do or not to do ("should be
+    /// stopped", "must not", "avoid"): the actions a clinician comes for.
+    pub directive: f32,
+    /// Bonus for a sentence with any cue word of the kind asked, beside `cue` per cue: what
+    /// answers the kind of question outranks context that only shares its topic (a
+    /// diagnostic detail in a treatment answer).
+    pub on_kind: f32,
 }
 
 impl Default for SentenceWeights {
@@ -100,9 +113,17 @@ impl Default for SentenceWeights {
             own_kind_passages: 3,
             other_source: 0.85,
             title_match: 2.0,
+            case_terms: 0.5,
+            asked_heading: 0.4,
+            directive: 0.05,
+            on_kind: 0.1,
         }
     }
 }
+
+/// Question words outside the focus that a heading must name to be about what is asked: one
+/// ("treatment") is what most headings of a summary share; two say what the question asks.
+pub(crate) const ASK_HEADING_TERMS: usize = 2;
 
 /// Words a quotable sentence has, at least and at most: shorter is a fragment or a heading,
 /// longer a table or a run-on list flattened into one "sentence".
@@ -191,6 +212,15 @@ const LEANING_STARTS: &[&str] = &[
     "for this",
 ];
 
+/// Whether a sentence directs an action: a modal of obligation or a prohibition.
+fn directs(text: &str) -> bool {
+    let ws = words(text);
+    ws.iter().enumerate().any(|(i, w)| {
+        matches!(w.lower.as_str(), "should" | "must" | "avoid" | "never")
+            || (w.lower == "do" && ws.get(i + 1).is_some_and(|n| n.lower == "not"))
+    })
+}
+
 /// Whether `text` starts with a word (or words) that lean on the sentence before.
 fn leans_on_previous(text: &str) -> bool {
     let ws = words(text);
@@ -266,6 +296,9 @@ pub(crate) struct Candidate {
     pub score: f32,
     /// The share of the question it covers (see [`SentenceWeights`]).
     pub support: f32,
+    /// The share of the question the sentence's own words cover, headings left out: how
+    /// directly it answers, for the lead.
+    pub own: f32,
     /// Whether it says something of the kind asked (a cue word of the kind in the sentence).
     pub on_kind: bool,
 }
@@ -296,13 +329,23 @@ impl QueryTerms {
         let mut weights: HashMap<String, f32> = HashMap::new();
         let mut groups: Vec<Vec<String>> = Vec::new();
         let ws = words(&analysis.query);
+        let asked = ask_stems(lib, &analysis.query)?;
+        let focus: HashSet<String> = analysis
+            .focus
+            .as_deref()
+            .map(|f| lib.stems(f).unwrap_or_default().into_iter().collect())
+            .unwrap_or_default();
         for word in &ws {
             if is_stopword(&word.lower) {
                 continue;
             }
             for stem in lib.stems(&word.lower)? {
                 let (df, n) = lib.doc_freq(&stem)?;
-                let idf = ((n as f32 + 1.0) / (df as f32 + 1.0)).ln().max(w.idf_floor);
+                let mut idf = ((n as f32 + 1.0) / (df as f32 + 1.0)).ln().max(w.idf_floor);
+                // A word of the case described, not of what is asked about it (nor the focus).
+                if asked.as_ref().is_some_and(|a| !a.contains(&stem)) && !focus.contains(&stem) {
+                    idf *= w.case_terms;
+                }
                 weights.insert(stem.clone(), idf);
                 groups.push(vec![stem]);
             }
@@ -332,11 +375,6 @@ impl QueryTerms {
             .map(|g| weights[&g[0]])
             .sum::<f32>()
             .max(1e-6);
-        let focus: HashSet<String> = analysis
-            .focus
-            .as_deref()
-            .map(|f| lib.stems(f).unwrap_or_default().into_iter().collect())
-            .unwrap_or_default();
         Ok(QueryTerms {
             weights,
             groups,
@@ -353,6 +391,41 @@ impl QueryTerms {
             .map(|g| self.weights.get(&g[0]).copied().unwrap_or(0.0))
             .sum()
     }
+
+    /// How many of the question's term groups outside its focus a heading's `stems` name and
+    /// its source's `title` does not: the words of what the question asks ("prepare",
+    /// "medically"), beyond what the question and the source are about.
+    pub(crate) fn ask_groups(&self, stems: &HashSet<String>, title: &HashSet<String>) -> usize {
+        let mut seen = HashSet::new();
+        self.groups
+            .iter()
+            .filter(|g| !self.focus.contains(&g[0]) && seen.insert(g[0].as_str()))
+            .filter(|g| g.iter().any(|s| stems.contains(s) && !title.contains(s)))
+            .count()
+    }
+}
+
+/// The stems of the sentence that asks, when a question first describes a case ("A 58-year-old
+/// with … now has …. When is treatment indicated?"): its last sentence with a question mark.
+/// `None` for a one-sentence question, whose every word is part of what it asks.
+fn ask_stems(lib: &Library, question: &str) -> Result<Option<HashSet<String>>> {
+    let sentences: Vec<&str> = split_sentences(question)
+        .into_iter()
+        .map(|r| question[r].trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if sentences.len() < 2 {
+        return Ok(None);
+    }
+    let Some(ask) = sentences.iter().rev().find(|s| s.ends_with('?')) else {
+        return Ok(None);
+    };
+    Ok(Some(lib.stems(ask)?.into_iter().collect()))
+}
+
+/// Whether a heading trail (lowercased) is page furniture rather than clinical content.
+pub(crate) fn noise_trail(trail_lower: &str) -> bool {
+    NOISE_HEADINGS.iter().any(|n| trail_lower.contains(n))
 }
 
 /// Whom the question is about, as far as source titles can tell it apart.
@@ -411,6 +484,39 @@ fn add_best<'h>(
         *n += 1;
         *strength.entry(id).or_default() += score;
     }
+}
+
+/// Whether `new` supersedes `old`: both guidance (a guideline or recommendation statement) of
+/// the same publisher, `new` of a later year, and every word of `new`'s title (stemmed) in
+/// `old`'s ("Breast Cancer: Screening" of 2024 and "Screening for breast cancer: …
+/// recommendation statement" of 2016). A title word short of that is a different topic
+/// ("Syphilis Infection in … Adults: Screening" does not supersede "Hepatitis C Virus
+/// Infection in … Adults: Screening").
+fn supersedes(
+    new: &evident_index::SourceBrief,
+    old: &evident_index::SourceBrief,
+    new_title: &HashSet<String>,
+    old_title: &HashSet<String>,
+) -> bool {
+    use evident_core::SourceKind::{Guideline, RecommendationStatement};
+    let guidance =
+        |b: &evident_index::SourceBrief| matches!(b.kind, Guideline | RecommendationStatement);
+    let publisher = |b: &evident_index::SourceBrief| {
+        b.publisher
+            .as_deref()
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| !p.is_empty())
+    };
+    let (Some(y_new), Some(y_old)) = (new.year, old.year) else {
+        return false;
+    };
+    if new.id == old.id || !guidance(new) || !guidance(old) || y_new <= y_old {
+        return false;
+    }
+    if publisher(new).is_none() || publisher(new) != publisher(old) || new_title.is_empty() {
+        return false;
+    }
+    new_title.is_subset(old_title)
 }
 
 fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Gate {
@@ -524,6 +630,25 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     if ranked.iter().any(|(id, _)| fits(id)) {
         ranked.retain(|(id, _)| fits(id));
     }
+    // Current guidance only: a guideline superseded by a newer one of its publisher on the
+    // same topic is not quoted beside it.
+    let brief = |id: &str| {
+        &hits
+            .iter()
+            .find(|h| h.source.id == id)
+            .expect("a hit's source")
+            .source
+    };
+    let superseded: HashSet<&str> = ranked
+        .iter()
+        .filter(|(old, _)| {
+            ranked.iter().any(|(new, _)| {
+                supersedes(brief(new), brief(old), &title_stems[new], &title_stems[old])
+            })
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    ranked.retain(|(id, _)| !superseded.contains(id));
     // Audience: the audience's own kind of source first; the other only when its own kind
     // has too little on the topic.
     let preferred = |id: &str| {
@@ -583,7 +708,7 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
         }
         let trail = hit.passage.trail.join(" ");
         let trail_lower = trail.to_lowercase();
-        if NOISE_HEADINGS.iter().any(|n| trail_lower.contains(n)) {
+        if noise_trail(&trail_lower) {
             continue;
         }
         let trail_stems: HashSet<String> =
@@ -596,6 +721,13 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
             .terms
             .covered(&trail_stems.union(title).cloned().collect());
         let focus_in_trail = s.terms.focus.iter().any(|f| trail_stems.contains(f));
+        // The passage's own heading names what the question asks ("Preoperative Medical
+        // Preparation" for "how should I prepare her medically…").
+        let asked_heading = hit.passage.trail.len() >= 2
+            && hit.passage.trail.last().is_some_and(|h| {
+                let stems: HashSet<String> = query::analyze(&mut analyzer, h).into_iter().collect();
+                s.terms.ask_groups(&stems, title) >= ASK_HEADING_TERMS
+            });
         let trail_cue = cues.iter().any(|c| trail_stems.contains(c));
         let prior = if w.sentence_kind_prior {
             evident_index::kind_prior(s.audience, hit.source.kind)
@@ -617,6 +749,7 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
                 && (focus_in_trail || s.terms.focus.iter().any(|f| stems.contains(f)));
             let cue_hits = cues.iter().filter(|c| stems.contains(*c)).count() as f32;
             let has_number = sentence.chars().any(|c| c.is_ascii_digit());
+            let directive = directs(&sentence);
             let n_words = sentence.split_whitespace().count() as f32;
             let length_penalty = if n_words < w.short_words {
                 w.short_penalty
@@ -629,7 +762,10 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
                 + w.focus * focus_hit as u8 as f32
                 + w.cue * cue_hits.min(w.cue_cap)
                 + w.heading_cue * trail_cue as u8 as f32
+                + w.asked_heading * asked_heading as u8 as f32
                 + w.number * has_number as u8 as f32
+                + w.directive * directive as u8 as f32
+                + w.on_kind * (cue_hits > 0.0) as u8 as f32
                 + w.rank * rank_prior
                 + w.source * rel_source
                 - length_penalty;
@@ -643,6 +779,7 @@ pub(crate) fn candidates(lib: &Library, s: &Scoring<'_>, hits: &[Hit]) -> Result
                 stems,
                 score,
                 support,
+                own: covered / s.terms.total,
                 on_kind: cue_hits > 0.0,
             });
         }
@@ -800,6 +937,74 @@ fn statement_text(sentence: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directives_are_told_from_descriptions() {
+        assert!(directs("Any statin should be stopped."));
+        assert!(directs("Do not use benzodiazepines."));
+        assert!(directs("Avoid live vaccines during treatment."));
+        assert!(!directs("Relapse is common during tapering."));
+        assert!(!directs("Patients do better with early therapy."));
+    }
+
+    #[test]
+    fn the_sentence_that_asks_is_told_from_the_case() {
+        let lib = Library::in_memory().unwrap();
+        let asked = ask_stems(
+            &lib,
+            "My patient has an adrenal tumour and is scheduled for surgery. How should I prepare her?",
+        )
+        .unwrap()
+        .expect("a case, then a question");
+        assert!(asked.contains("prepar"), "{asked:?}");
+        assert!(!asked.contains("adren"), "{asked:?}");
+        // One sentence: every word is part of what is asked.
+        assert!(ask_stems(&lib, "How is gout treated?").unwrap().is_none());
+        // No sentence asks: nothing is set apart.
+        assert!(ask_stems(&lib, "Gout. Treatment options.")
+            .unwrap()
+            .is_none());
+    }
+
+    fn brief(
+        id: &str,
+        publisher: &str,
+        year: i32,
+        kind: evident_core::SourceKind,
+    ) -> evident_index::SourceBrief {
+        evident_index::SourceBrief {
+            id: id.to_string(),
+            title: String::new(),
+            publisher: Some(publisher.to_string()),
+            year: Some(year),
+            url: None,
+            kind,
+            audience: Audience::Clinician,
+        }
+    }
+
+    #[test]
+    fn a_newer_guideline_of_the_same_publisher_on_the_same_topic_supersedes_the_older() {
+        use evident_core::SourceKind::{Guideline, PatientInformation, RecommendationStatement};
+        let set = |w: &[&str]| -> HashSet<String> { w.iter().map(|s| s.to_string()).collect() };
+        let new = brief("a", "Task Force", 2024, RecommendationStatement);
+        let old = brief("b", "Task Force", 2016, Guideline);
+        let topic = set(&["breast", "cancer", "screen"]);
+        let older_title = set(&["screen", "breast", "cancer", "recommend", "statement"]);
+        assert!(supersedes(&new, &old, &topic, &older_title));
+        // Not the other way round, nor across publishers, kinds or topics.
+        assert!(!supersedes(&old, &new, &older_title, &topic));
+        let other = brief("c", "Another Society", 2016, Guideline);
+        assert!(!supersedes(&new, &other, &topic, &older_title));
+        let leaflet = brief("d", "Task Force", 2016, PatientInformation);
+        assert!(!supersedes(&new, &leaflet, &topic, &older_title));
+        let syphilis = set(&["syphili", "infect", "adult", "screen"]);
+        let hepatitis = set(&["hepat", "c", "virus", "infect", "adult", "screen"]);
+        assert!(!supersedes(&new, &old, &syphilis, &hepatitis));
+        // The same year is no newer.
+        let same_year = brief("e", "Task Force", 2024, Guideline);
+        assert!(!supersedes(&new, &same_year, &topic, &older_title));
+    }
 
     #[test]
     fn statements_that_stand_alone_are_kept_and_the_rest_rejected() {

@@ -74,6 +74,9 @@ pub struct ComposeOptions {
     /// Selection stops when the best remaining candidate scores below this share of the
     /// first statement's: an article ends when it stops adding points, not at a fixed count.
     pub stop_ratio: f32,
+    /// Added, per unit of the question a sentence covers in its own words (headings left
+    /// out), to its score for a lead place: the lead says the answer itself.
+    pub lead_own: f32,
 }
 
 impl Default for ComposeOptions {
@@ -93,6 +96,7 @@ impl Default for ComposeOptions {
             nearest_topics: 5,
             min_statements: 8,
             stop_ratio: 0.6,
+            lead_own: 0.3,
         }
     }
 }
@@ -425,8 +429,19 @@ impl<'a> Composer<'a> {
         // The lead comes from the strongest source on the concept and, where it has one, from
         // a sentence of the kind asked.
         let from_main = |c: &candidates::Candidate| main == Some(hits[c.hit].source.id.as_str());
+        // When the main source has no sentence of that kind, another source's that answers the
+        // kind asked leads rather than the main source's definition.
         let main_on_kind = candidates.iter().any(|c| from_main(c) && c.on_kind);
-        let lead_ok = |c: &candidates::Candidate| from_main(c) && (c.on_kind || !main_on_kind);
+        let any_on_kind = candidates.iter().any(|c| c.on_kind);
+        let lead_ok = |c: &candidates::Candidate| {
+            if main_on_kind {
+                from_main(c) && c.on_kind
+            } else if any_on_kind {
+                c.on_kind
+            } else {
+                from_main(c)
+            }
+        };
         let chosen = select::select(
             candidates,
             self.opts.max_statements + self.opts.lead_statements,
@@ -439,6 +454,7 @@ impl<'a> Composer<'a> {
                 overlap_penalty: self.opts.overlap_penalty,
                 min_statements: self.opts.min_statements,
                 stop_ratio: self.opts.stop_ratio,
+                lead_own: self.opts.lead_own,
             },
         );
         let chosen = arrange::Chosen {

@@ -19,6 +19,10 @@ pub(crate) struct Diversity {
     /// Selection stops when the best remaining candidate scores below this share of the
     /// first statement's score: it would no longer add a point worth reading.
     pub stop_ratio: f32,
+    /// Added, per unit of [`Candidate::own`], to a candidate's score for a lead place: the
+    /// lead is the sentence that says the answer in its own words, not one that leans on
+    /// its headings.
+    pub lead_own: f32,
 }
 
 /// The chosen candidates, in selection order; the first `lead` of them open the answer.
@@ -46,6 +50,7 @@ pub(crate) fn select(
         overlap_penalty,
         min_statements,
         stop_ratio,
+        lead_own,
     } = diversity;
     // Candidates fit to lead: if none is, any candidate may.
     let any_lead_ok = candidates.iter().take(section_of.len()).any(lead_ok);
@@ -92,7 +97,10 @@ pub(crate) fn select(
             if in_lead && any_lead_ok && !lead_ok(c) {
                 continue;
             }
-            let s = c.score - overlap_penalty * overlap[i];
+            let mut s = c.score - overlap_penalty * overlap[i];
+            if in_lead {
+                s += lead_own * c.own;
+            }
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, i));
             }
@@ -104,6 +112,11 @@ pub(crate) fn select(
                 continue;
             }
             break;
+        };
+        let score = if in_lead {
+            score - lead_own * candidates[k].own
+        } else {
+            score
         };
         let first = *first_score.get_or_insert(score);
         if chosen.len() >= min_statements.max(lead) && score < stop_ratio * first {
@@ -173,6 +186,7 @@ mod tests {
             stems: text.split_whitespace().map(str::to_lowercase).collect(),
             score,
             support: 0.0,
+            own: 0.0,
             on_kind: false,
         }
     }
@@ -192,6 +206,7 @@ mod tests {
             overlap_penalty: 0.5,
             min_statements: 1,
             stop_ratio: 0.0,
+            lead_own: 0.0,
         };
         // Lead 1, then at most one per section; candidates 3 and 4 share section 1.
         let any = |_: &Candidate| true;

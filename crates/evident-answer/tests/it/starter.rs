@@ -67,6 +67,17 @@ fn the_example_question_gets_a_sectioned_cited_answer() {
             render::markdown(&a)
         );
     }
+    // The facts the article must keep: the methotrexate dose, relapse on tapering, stopping
+    // statins; and a lead that states the principle of combining therapies from the start.
+    for fact in ["15-25 mg once weekly", "relapse", "statin", "2 g/kg"] {
+        assert!(
+            body.contains(&fact.to_lowercase()),
+            "{fact} missing from:\n{}",
+            render::markdown(&a)
+        );
+    }
+    let lead: String = a.lead.iter().map(|s| s.text.to_lowercase()).collect();
+    assert!(lead.contains("combination"), "{lead}");
     // References are numbered in order of first use, one per source, each passage under its
     // source's number.
     let mut seen = Vec::new();
