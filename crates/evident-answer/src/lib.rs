@@ -23,6 +23,7 @@
 //! ```
 
 pub mod analyze;
+pub mod check;
 pub mod compose;
 pub mod concepts;
 pub mod error;
@@ -31,5 +32,6 @@ pub mod readability;
 pub mod render;
 pub mod safety;
 
+pub use check::{check_claim, Reason, Stance, Verdict};
 pub use compose::{answer_id, AskRequest, ComposeOptions, Composer, Prepared, SentenceWeights};
 pub use error::{Error, Result};

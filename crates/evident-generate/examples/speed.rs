@@ -1,0 +1,46 @@
+//! Measures the embedded backend: `cargo run -p evident-generate --example speed -- MODEL.gguf
+//! [PROMPT_WORDS] [MAX_TOKENS]` prints prompt and generation speed and time to first token.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use evident_generate::{Embedded, Generator, Request};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = PathBuf::from(
+        args.next()
+            .ok_or("usage: speed MODEL.gguf [WORDS] [MAX_TOKENS]")?,
+    );
+    let words: usize = args.next().map_or(Ok(600), |a| a.parse())?;
+    let max_tokens: u32 = args.next().map_or(Ok(64), |a| a.parse())?;
+    let loading = std::time::Instant::now();
+    let model = Embedded::load(&path)?;
+    eprintln!(
+        "loaded {} in {:.2} s",
+        path.display(),
+        loading.elapsed().as_secs_f64()
+    );
+    let sentence = "Review the person within three months of starting treatment and check \
+                    adherence and side effects at every visit.";
+    let mut user = String::new();
+    while user.split_whitespace().count() < words {
+        user.push_str(sentence);
+        user.push(' ');
+    }
+    user.push_str("\nQuestion: when should the person be reviewed?");
+    let req = Request::new("You are a careful clinical writer.", user, max_tokens);
+    let g = model.generate(&req, &mut |_| ControlFlow::Continue(()))?;
+    println!(
+        "prompt {} tokens, time to first token {:.2} s ({:.1} tokens/s); generated {} tokens at \
+         {:.1} tokens/s; {:.2} s in all; {:?}",
+        g.prompt_tokens,
+        g.time_to_first_token.as_secs_f64(),
+        g.prompt_tokens_per_second().unwrap_or(0.0),
+        g.completion_tokens,
+        g.tokens_per_second().unwrap_or(0.0),
+        g.elapsed.as_secs_f64(),
+        g.finish
+    );
+    Ok(())
+}
