@@ -214,11 +214,10 @@ const LEANING_STARTS: &[&str] = &[
 
 /// Whether a sentence directs an action: a modal of obligation or a prohibition.
 fn directs(text: &str) -> bool {
-    let ws = words(text);
-    ws.iter().enumerate().any(|(i, w)| {
-        matches!(w.lower.as_str(), "should" | "must" | "avoid" | "never")
-            || (w.lower == "do" && ws.get(i + 1).is_some_and(|n| n.lower == "not"))
-    })
+    let lower = text.to_lowercase();
+    ["should", "must", "avoid", "never", "do not"]
+        .iter()
+        .any(|d| contains_words(&lower, d))
 }
 
 /// Whether `text` starts with a word (or words) that lean on the sentence before.
@@ -559,16 +558,19 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     }
     // Population: a source written for children (or pregnancy) answers only a question about
     // them, unless no other source on the topic is left.
+    // Each retrieved source, looked up by id once rather than searched for in the hits.
+    let mut sources: HashMap<&str, &evident_index::SourceBrief> = HashMap::new();
+    for h in hits {
+        sources.entry(h.source.id.as_str()).or_insert(&h.source);
+    }
+    let brief = |id: &str| *sources.get(id).expect("a hit's source");
     let fits = |id: &str| {
-        let h = hits
-            .iter()
-            .find(|h| h.source.id == id)
-            .expect("a hit's source");
+        let title = &brief(id).title;
         // A title for children *and* adults ("… in Adolescents and Adults") fits adults too.
-        let adults = words(&h.source.title)
+        let adults = words(title)
             .iter()
             .any(|w| w.lower == "adult" || w.lower == "adults");
-        title_populations(&h.source.title).iter().all(|p| match p {
+        title_populations(title).iter().all(|p| match p {
             TitlePopulation::Children => s.population.children || adults,
             TitlePopulation::Pregnancy => s.population.pregnancy,
         })
@@ -579,14 +581,11 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     // topic is the strongest evidence there is: it leads.
     let recommends = |id: &str| {
         s.prefer_recommendations
-            && hits.iter().any(|h| {
-                h.source.id == id
-                    && matches!(
-                        h.source.kind,
-                        evident_core::SourceKind::RecommendationStatement
-                            | evident_core::SourceKind::Guideline
-                    )
-            })
+            && matches!(
+                brief(id).kind,
+                evident_core::SourceKind::RecommendationStatement
+                    | evident_core::SourceKind::Guideline
+            )
     };
     // A recommendation on the topic leads even when its title names the condition a test is
     // for rather than the test ("Prostate Cancer: Screening" for a question on PSA screening),
@@ -612,11 +611,7 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
         if !leading.contains(id) {
             return (false, 0, 0);
         }
-        let year = hits
-            .iter()
-            .find(|h| h.source.id == id)
-            .and_then(|h| h.source.year)
-            .unwrap_or(0);
+        let year = brief(id).year.unwrap_or(0);
         (true, (share(id) * 4.0).round() as i32, year)
     };
     ranked.sort_by(|a, b| {
@@ -632,13 +627,6 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     }
     // Current guidance only: a guideline superseded by a newer one of its publisher on the
     // same topic is not quoted beside it.
-    let brief = |id: &str| {
-        &hits
-            .iter()
-            .find(|h| h.source.id == id)
-            .expect("a hit's source")
-            .source
-    };
     let superseded: HashSet<&str> = ranked
         .iter()
         .filter(|(old, _)| {
@@ -652,11 +640,7 @@ fn gate(analyzer: &mut query::TextAnalyzer, s: &Scoring<'_>, hits: &[Hit]) -> Ga
     // Audience: the audience's own kind of source first; the other only when its own kind
     // has too little on the topic.
     let preferred = |id: &str| {
-        let h = hits
-            .iter()
-            .find(|h| h.source.id == id)
-            .expect("a hit's source");
-        let patient = h.source.kind == evident_core::SourceKind::PatientInformation;
+        let patient = brief(id).kind == evident_core::SourceKind::PatientInformation;
         patient == (s.audience == Audience::Patient)
     };
     let preferred_hits = hits

@@ -85,7 +85,9 @@ pub(crate) fn select(
     let mut lead = lead;
     while chosen.len() < n {
         let in_lead = chosen.len() < lead;
-        let mut best: Option<(f32, usize)> = None;
+        // (rank key, score, index): a lead place ranks by score plus the sentence's own
+        // coverage; the stopping rule reads the score alone.
+        let mut best: Option<(f32, f32, usize)> = None;
         for (i, c) in candidates.iter().enumerate() {
             if taken[i] || overlap[i] > max_overlap || seen_text.contains(lower[i].as_str()) {
                 continue;
@@ -97,26 +99,19 @@ pub(crate) fn select(
             if in_lead && any_lead_ok && !lead_ok(c) {
                 continue;
             }
-            let mut s = c.score - overlap_penalty * overlap[i];
-            if in_lead {
-                s += lead_own * c.own;
-            }
-            if best.is_none_or(|(b, _)| s > b) {
-                best = Some((s, i));
+            let s = c.score - overlap_penalty * overlap[i];
+            let key = if in_lead { s + lead_own * c.own } else { s };
+            if best.is_none_or(|(b, _, _)| key > b) {
+                best = Some((key, s, i));
             }
         }
-        let Some((score, k)) = best else {
+        let Some((_, score, k)) = best else {
             if in_lead && !chosen.is_empty() {
                 // No candidate fit to lead is left: the lead ends here, the body goes on.
                 lead = chosen.len();
                 continue;
             }
             break;
-        };
-        let score = if in_lead {
-            score - lead_own * candidates[k].own
-        } else {
-            score
         };
         let first = *first_score.get_or_insert(score);
         if chosen.len() >= min_statements.max(lead) && score < stop_ratio * first {
