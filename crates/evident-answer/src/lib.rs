@@ -3,7 +3,9 @@
 //!
 //! Every statement is text taken from the passage it cites (a sentence, or a list item of it),
 //! so [`evident_core::Answer::verify`] holds by construction; the composer runs it on every
-//! answer and never returns one that fails. This crate knows nothing of HTTP or SQL.
+//! answer and never returns one that fails. The [`generative`] composer lets a model reword that
+//! evidence and publishes only the sentences the support checker ([`check`]) finds in the
+//! passages they cite. This crate knows nothing of HTTP or SQL.
 //!
 //! One question for several audiences is analysed once and composed for each:
 //!
@@ -27,6 +29,7 @@ pub mod check;
 pub mod compose;
 pub mod concepts;
 pub mod error;
+pub mod generative;
 pub mod glossary;
 pub mod readability;
 pub mod render;

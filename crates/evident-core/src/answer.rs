@@ -105,6 +105,69 @@ pub struct Statement {
     /// mark it as editor-written.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub editor_written: bool,
+    /// Written by the generative composer's model from the passages it cites, not quoted.
+    /// [`Answer::verify`] requires such a statement to carry a [`SupportCheck`] that passed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub model_written: bool,
+    /// The support check of a statement not quoted word for word (a model's sentence, or an
+    /// editor's revision): whether the passages it cites support it, and why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<SupportCheck>,
+}
+
+/// Whether a statement's cited passages support it, as the support checker judged it
+/// (`evident_answer::check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportCheck {
+    pub supported: bool,
+    /// A short code for why not (`number`, `name`, `negation`, `direction`, `absolute`,
+    /// `coverage`, `no_passage`), when unsupported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// The reason in words ("5 mg is not in the cited passage").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A model-written sentence that failed the support check: kept for reviewers (shown struck
+/// through with its reason), never published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithheldStatement {
+    pub text: String,
+    /// The passages the sentence cited (ids as indexed); empty when it cited none that exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passage_ids: Vec<String>,
+    pub check: SupportCheck,
+}
+
+/// How a generative answer was written: the model, its speed, what passed the check, and
+/// whether the grounded article was served instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GenerationReport {
+    /// The backend and model, as the generator describes itself (no secrets).
+    pub model: String,
+    /// Sentences the model wrote (with a citation or not).
+    pub proposed: u32,
+    /// Sentences that passed the check and were published.
+    pub published: u32,
+    /// Sentences that failed the check, for reviewers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<WithheldStatement>,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens_per_second: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
+    /// From the start of generation to the first token, and to the first sentence that passed.
+    pub first_token_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sentence_ms: Option<f64>,
+    pub elapsed_ms: f64,
+    /// When set, the model's article was not served and this says why (the grounded article
+    /// is served instead, with this note shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// A section of the answer article.
@@ -177,6 +240,9 @@ pub struct Answer {
     pub reading_grade: Option<f32>,
     pub disclaimer: String,
     pub composer: String,
+    /// For the generative composer: how the article was written and checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<GenerationReport>,
     #[serde(default)]
     pub took_ms: f64,
 }
@@ -211,6 +277,8 @@ pub enum VerifyError {
     Uncited { statement: String },
     #[error("statement {statement:?} does not occur in the passage(s) it cites")]
     Unsupported { statement: String },
+    #[error("model-written statement {statement:?} carries no passed support check")]
+    Unchecked { statement: String },
     #[error("citation {number} is numbered out of order")]
     Numbering { number: u32 },
     #[error(
@@ -274,7 +342,9 @@ impl Answer {
     /// - every statement cites at least one reference, every number resolves, and the
     ///   statement's text occurs (after case and whitespace folding, with bracketed reference
     ///   numbers such as "\[2-4\]" removed from both) in a passage of a reference it cites —
-    ///   unless an editor wrote it ([`Statement::editor_written`]), when it need only cite one.
+    ///   unless an editor wrote it ([`Statement::editor_written`]), when it need only cite one;
+    /// - a statement the model wrote ([`Statement::model_written`]) need not occur word for word,
+    ///   but must carry a support check that passed ([`Statement::check`]).
     ///
     /// An abstention has no statements to check beyond its citations' numbering.
     pub fn verify(&self) -> Result<(), Vec<VerifyError>> {
@@ -322,7 +392,13 @@ impl Answer {
                     first_cited = n;
                 }
             }
-            if !s.editor_written && resolved && !supported {
+            if s.model_written && !s.editor_written {
+                if !s.check.as_ref().is_some_and(|c| c.supported) {
+                    errors.push(VerifyError::Unchecked {
+                        statement: s.text.clone(),
+                    });
+                }
+            } else if !s.editor_written && resolved && !supported {
                 errors.push(VerifyError::Unsupported {
                     statement: s.text.clone(),
                 });
@@ -420,6 +496,7 @@ mod tests {
             reading_grade: None,
             disclaimer: String::new(),
             composer: "grounded".into(),
+            generation: None,
             took_ms: 0.0,
         }
     }
@@ -430,6 +507,8 @@ mod tests {
             citations,
             glosses: vec![],
             editor_written: false,
+            model_written: false,
+            check: None,
         }
     }
 

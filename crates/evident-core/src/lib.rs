@@ -24,8 +24,8 @@ pub mod review;
 pub mod text;
 
 pub use answer::{
-    Answer, AnswerSection, Citation, Qualifier, QuestionAnalysis, QuestionKind, Statement,
-    VerifyError, ANSWER_SCHEMA_VERSION,
+    Answer, AnswerSection, Citation, GenerationReport, Qualifier, QuestionAnalysis, QuestionKind,
+    Statement, SupportCheck, VerifyError, WithheldStatement, ANSWER_SCHEMA_VERSION,
 };
 pub use error::{BoxError, Error, ErrorCode, ErrorKind, Result};
 pub use model::{

@@ -147,6 +147,12 @@ button.primary,button[aria-pressed=true]{background:var(--accent);color:#fff}
 .lead{font-weight:700;font-size:1.08rem}
 sup a{text-decoration:none;padding:0 .1em}
 .editor-written{font-size:.75rem;background:#e8eefc;color:#123d7a;border-radius:.3rem;padding:0 .35rem;margin-left:.3rem;white-space:nowrap}
+.model-written{font-size:.75rem;background:#eef3e8;color:#2f4a14;border-radius:.3rem;padding:0 .35rem;margin-left:.3rem;white-space:nowrap}
+.check{font-size:.85rem;margin-left:.3rem}
+.check.supported{color:var(--ok)}
+.check.unsupported{color:#8a1c1c;font-weight:600}
+.withheld del{color:var(--muted)}
+ul.streamed li{margin:.4rem 0}
 .gloss{color:var(--muted);font-style:italic}
 .references ol{padding-left:1.5rem}
 .references li{margin:.6rem 0}

@@ -41,6 +41,8 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use evident_answer::generative::GenerativeOptions;
+use evident_generate::Generator;
 use evident_index::Library;
 use evident_store::{Store, User};
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
@@ -53,7 +55,7 @@ pub use refresh::spawn_library_refresh;
 use security::RateLimiter;
 
 /// Server settings. `Default` is what `evident serve` uses without flags.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppConfig {
     /// Address to listen on.
     pub addr: SocketAddr,
@@ -85,6 +87,34 @@ pub struct AppConfig {
     /// The key CSRF tokens are bound with; servers sharing a store must share it
     /// ([`security::CsrfKey::for_server`]). `None`: a random key for this process alone.
     pub csrf_key: Option<security::CsrfKey>,
+    /// The generative composer's model: when set, every new article is written by it from the
+    /// grounded composer's evidence, each sentence checked against the passages it cites
+    /// ([`evident_answer::generative`]), and the ask form streams the sentences as they pass.
+    /// `None` (the default): the grounded composer alone.
+    pub generator: Option<Arc<dyn Generator>>,
+    /// The generative composer's tuning (used only with a `generator`).
+    pub generative: GenerativeOptions,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("addr", &self.addr)
+            .field("ask_rate_per_minute", &self.ask_rate_per_minute)
+            .field("max_json_bytes", &self.max_json_bytes)
+            .field("max_form_bytes", &self.max_form_bytes)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("ask_progress_after", &self.ask_progress_after)
+            .field("request_timeout", &self.request_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("csrf_key", &self.csrf_key)
+            .field("generator", &self.generator.as_ref().map(|g| g.describe()))
+            .field("generative", &self.generative)
+            .finish()
+    }
 }
 
 impl Default for AppConfig {
@@ -102,6 +132,8 @@ impl Default for AppConfig {
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
             csrf_key: None,
+            generator: None,
+            generative: GenerativeOptions::default(),
         }
     }
 }

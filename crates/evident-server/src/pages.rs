@@ -1,6 +1,7 @@
 //! The public pages: home (ask, recent and approved articles, search), asking (with a streamed
-//! waiting page for slow answers), the article page (`article`) and the editorial policy and
-//! about pages (`policy`). Every page is a maud template inside the layout of `crate::html`; the
+//! waiting page for slow answers, and with the generative composer a streamed page of the
+//! sentences as they pass the support check), the article page (`article`) and the editorial
+//! policy and about pages (`policy`). Every page is a maud template inside the layout of `crate::html`; the
 //! answer itself is the answer crate's renderer (`evident_answer::render::html`).
 //!
 //! The article page is streamed: the page head, the site header, the title and the review
@@ -15,6 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use evident_answer::render::html::{fallback_note, model_mark, public_fallback};
 use evident_core::{Audience, ReviewState};
 use evident_store::{Article, ArticleQuery, User};
 use futures_util::StreamExt;
@@ -107,11 +109,18 @@ async fn home(
     })
     .await?;
     let (audience, _) = chosen_audience(&query, &headers);
+    let generative = state.config().generator.is_some();
     let body = html! {
         h1 { "Ask a clinical question" } "\n"
         p {
-            "Answers are built only from the sources in this library; every statement is quoted \
-             from a cited passage, and our Medical Advisory Board reviews each article."
+            @if generative {
+                "Answers are built only from the sources in this library: a language model writes \
+                 them from the passages it cites, a sentence is published only when its cited \
+                 passage supports it, and our Medical Advisory Board reviews each article."
+            } @else {
+                "Answers are built only from the sources in this library; every statement is quoted \
+                 from a cited passage, and our Medical Advisory Board reviews each article."
+            }
         }
         "\n"
         form class="ask" method="post" action="/ask" {
@@ -240,13 +249,6 @@ async fn ask_form(
         .as_deref()
         .and_then(|a| a.parse::<Audience>().ok())
         .map(page_audience);
-    let asked_question = form.question;
-    let question = asked_question.clone();
-    let shown_user = user.clone();
-    let mut task = tokio::spawn({
-        let state = state.clone();
-        async move { service::ask(&state, user, asked_question, parent).await }
-    });
     let target = move |asked: &service::Asked| {
         let mut target = format!("/a/{}", url_encode(&asked.article.slug));
         if let Some(a) = audience {
@@ -255,9 +257,16 @@ async fn ask_form(
         }
         target
     };
-    let joined = |r: Result<Result<service::Asked, AppError>, tokio::task::JoinError>| {
-        r.map_err(|e| AppError::internal("composing task failed", e))?
-    };
+    if state.config().generator.is_some() {
+        return generative_ask(state, user, form.question, parent, target).await;
+    }
+    let asked_question = form.question;
+    let question = asked_question.clone();
+    let shown_user = user.clone();
+    let mut task = tokio::spawn({
+        let state = state.clone();
+        async move { service::ask(&state, user, asked_question, parent).await }
+    });
     // A quick answer: straight to the article.
     if let Ok(r) = tokio::time::timeout(state.config().ask_progress_after, &mut task).await {
         let asked = joined(r)?;
@@ -273,20 +282,133 @@ async fn ask_form(
     head.push_str(&waiting.into_string());
     let rest = async move {
         let mut out = match joined(task.await) {
-            Ok(asked) => {
-                let t = target(&asked);
-                html! {
-                    meta http-equiv="refresh" content={ "0; url=" (t) }; "\n"
-                    p id="ready" { a href=(t) { "The answer is ready: open it" } } "\n"
-                }
-                .into_string()
-            }
+            Ok(asked) => ready_link(&target(&asked)),
             Err(e) => inline_error("No answer could be composed", &e),
         };
         out.push_str(html::page_end());
         Ok::<String, Infallible>(out)
     };
     Ok(streamed_page(head, rest))
+}
+
+/// The result of the composing task.
+fn joined(
+    r: Result<Result<service::Asked, AppError>, tokio::task::JoinError>,
+) -> Result<service::Asked, AppError> {
+    r.map_err(|e| AppError::internal("composing task failed", e))?
+}
+
+/// The end of a waiting page: a refresh to the article and a link to it.
+fn ready_link(target: &str) -> String {
+    html! {
+        meta http-equiv="refresh" content={ "0; url=" (target) }; "\n"
+        p id="ready" { a href=(target) { "The answer is ready: open it" } } "\n"
+    }
+    .into_string()
+}
+
+/// Asking with the generative composer: a reused article (or an error before composing starts)
+/// is answered as usual, by a redirect (or an error page); a new article's page is streamed in
+/// chunks, the question first, then each clinician sentence as it passes the support check,
+/// then the link to the stored article. No script: the sentences are plain HTML chunks.
+async fn generative_ask(
+    state: AppState,
+    user: Option<User>,
+    question: String,
+    parent: Option<i64>,
+    target: impl Fn(&service::Asked) -> String + Send + 'static,
+) -> Result<Response, PageError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let shown_user = user.clone();
+    let asked_question = question.clone();
+    let mut task = tokio::spawn({
+        let state = state.clone();
+        async move { service::ask_with_progress(&state, user, asked_question, parent, Some(tx)).await }
+    });
+    // Composing starts (stream), or the task ends first: reused (redirect), or failed.
+    let finished = tokio::select! {
+        r = &mut task => Some(joined(r)),
+        m = rx.recv() => match m {
+            Some(_) => None,
+            None => Some(joined((&mut task).await)),
+        },
+    };
+    let finished = match finished {
+        Some(Err(e)) => return Err(e.into()),
+        Some(Ok(asked)) if asked.reused => return Ok(Redirect::to(&target(&asked)).into_response()),
+        other => other,
+    };
+    let mut head = html::page_start(&question, shown_user.as_ref());
+    let waiting = html! {
+        h1 id="title" { (Clean(&question)) } "\n"
+        p class="notice" role="status" id="composing" {
+            "Writing the answer from the library. Each sentence appears here once the passage it \
+             cites has been checked to support it."
+        }
+        "\n"
+        (maud::PreEscaped("<ul class=\"streamed\" id=\"sentences\">\n"))
+    };
+    head.push_str(&waiting.into_string());
+    let (chunks, body) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let _ = chunks.send(head);
+        // Until the composing work ends and drops its sender.
+        while let Some(p) = rx.recv().await {
+            if let service::Progress::Published { text, sources } = p {
+                // A closed page (the reader left) does not stop the article being stored.
+                let _ = chunks.send(streamed_sentence(&text, &sources));
+            }
+        }
+        let result = match finished {
+            Some(r) => r,
+            None => joined(task.await),
+        };
+        let mut out = String::from("</ul>\n");
+        match result {
+            Ok(asked) => {
+                if let Some(why) = &asked.fallback {
+                    out.push_str(&fallback_note(&public_fallback(why)).into_string());
+                }
+                out.push_str(&ready_link(&target(&asked)));
+            }
+            Err(e) => out.push_str(&inline_error("No answer could be composed", &e)),
+        }
+        out.push_str(html::page_end());
+        let _ = chunks.send(out);
+    });
+    let stream = futures_util::stream::unfold(body, |mut body| async move {
+        body.recv()
+            .await
+            .map(|chunk| (Ok::<String, Infallible>(chunk), body))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(resp)
+}
+
+/// One streamed sentence: its text, marked model-written, and the sources it cites.
+fn streamed_sentence(text: &str, sources: &[String]) -> String {
+    html! {
+        li class="model-sentence" {
+            (Clean(text))
+            (model_mark())
+            @if !sources.is_empty() {
+                " " span class="meta sources" {
+                    "("
+                    @for (i, t) in sources.iter().enumerate() {
+                        @if i > 0 { "; " }
+                        cite { (Clean(t)) }
+                    }
+                    ")"
+                }
+            }
+        }
+        "\n"
+    }
+    .into_string()
 }
 
 /// An error inside a page already being streamed (its status line has gone out): logged, and

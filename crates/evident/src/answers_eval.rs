@@ -139,6 +139,98 @@ pub struct AnswersArgs {
     /// Composer tuning: statements per section at most.
     #[arg(long)]
     pub section_cap: Option<usize>,
+    /// Answer only the first N clinician dev questions (a generative run on a laptop CPU takes
+    /// about a minute per answer).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Leave out the K-QA set.
+    #[arg(long)]
+    pub skip_kqa: bool,
+    #[command(flatten)]
+    pub composer: crate::generation::ComposerArgs,
+}
+
+/// What the generative composer did over a run.
+#[derive(Default)]
+struct GenerativeStats {
+    answers: usize,
+    fallbacks: usize,
+    proposed: u64,
+    published: u64,
+    /// Published model sentences that fail the support check when checked again: must be 0.
+    failing: usize,
+    prompt_tps: Vec<f64>,
+    write_tps: Vec<f64>,
+    first_sentence_s: Vec<f64>,
+    elapsed_s: Vec<f64>,
+}
+
+impl GenerativeStats {
+    fn add(&mut self, a: &Answer) {
+        let Some(g) = &a.generation else { return };
+        self.answers += 1;
+        self.fallbacks += g.fallback.is_some() as usize;
+        self.proposed += u64::from(g.proposed);
+        self.published += u64::from(g.published);
+        self.prompt_tps.extend(g.prompt_tokens_per_second);
+        self.write_tps.extend(g.tokens_per_second);
+        self.first_sentence_s
+            .extend(g.first_sentence_ms.map(|ms| ms / 1e3));
+        self.elapsed_s.push(g.elapsed_ms / 1e3);
+        for s in a.statements().filter(|s| s.model_written) {
+            let passages: Vec<&str> = a
+                .citations
+                .iter()
+                .filter(|c| s.citations.contains(&c.number))
+                .map(|c| c.passage.as_str())
+                .collect();
+            if !evident_answer::check_claim(&s.text, &passages).supported {
+                self.failing += 1;
+            }
+        }
+    }
+
+    fn report(&mut self) -> Value {
+        for v in [
+            &mut self.prompt_tps,
+            &mut self.write_tps,
+            &mut self.first_sentence_s,
+            &mut self.elapsed_s,
+        ] {
+            v.sort_by(f64::total_cmp);
+        }
+        let share = self.published as f64 / self.proposed.max(1) as f64;
+        println!(
+            "Generative: {} answers written by the model, {} served grounded instead (fallback); model sentences passed {}/{} ({:.3}); published sentences failing the check again: {}",
+            self.answers - self.fallbacks,
+            self.fallbacks,
+            self.published,
+            self.proposed,
+            share,
+            self.failing
+        );
+        println!(
+            "Generation speed: prompt p50 {:.1} tokens/s, writing p50 {:.1} tokens/s; first published sentence p50 {:.1} s, p90 {:.1} s; per answer p50 {:.1} s",
+            percentile(&self.prompt_tps, 0.5),
+            percentile(&self.write_tps, 0.5),
+            percentile(&self.first_sentence_s, 0.5),
+            percentile(&self.first_sentence_s, 0.9),
+            percentile(&self.elapsed_s, 0.5)
+        );
+        serde_json::json!({
+            "answers": self.answers,
+            "fallbacks": self.fallbacks,
+            "proposed": self.proposed,
+            "published": self.published,
+            "passed_share": share,
+            "published_failing_check": self.failing,
+            "prompt_tokens_per_second_p50": percentile(&self.prompt_tps, 0.5),
+            "tokens_per_second_p50": percentile(&self.write_tps, 0.5),
+            "first_sentence_s_p50": percentile(&self.first_sentence_s, 0.5),
+            "first_sentence_s_p90": percentile(&self.first_sentence_s, 0.9),
+            "answer_s_p50": percentile(&self.elapsed_s, 0.5),
+        })
+    }
 }
 
 /// Content "concepts" of a text: stems, with single-word lexicon synonyms merged into their
@@ -184,17 +276,31 @@ pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
         opts.min_support = m;
     }
     let composer = Composer::with_options(lib, opts);
+    let generator = args.composer.generator(data)?;
+    let generative = args.composer.options();
+    let mut stats = GenerativeStats::default();
     let mut latencies = Vec::new();
     let mut grades = Vec::new();
     let mut lengths = Vec::new();
     let mut unverified = 0;
 
     let mut ask = |q: &str, audience: Audience| -> Result<Answer> {
-        let a = composer.answer(&AskRequest {
+        let mut a = composer.answer(&AskRequest {
             question: q,
             audience,
             parent: None,
         })?;
+        if let Some(generator) = &generator {
+            let started = std::time::Instant::now();
+            a = evident_answer::generative::compose_generative(
+                &a,
+                generator.as_ref(),
+                &generative,
+                &mut |_| {},
+            );
+            a.took_ms += started.elapsed().as_secs_f64() * 1e3;
+            stats.add(&a);
+        }
         if a.verify().is_err() {
             unverified += 1;
         }
@@ -213,7 +319,10 @@ pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
     // Clinician dev set, scored by the rules of the shared scorers (`scores`).
     let mut examples: Vec<(&str, String)> = Vec::new();
     if args.clinical.exists() {
-        let qs = crate::eval::read_jsonl(&args.clinical)?;
+        let mut qs = crate::eval::read_jsonl(&args.clinical)?;
+        if let Some(n) = args.limit {
+            qs.truncate(n);
+        }
         if let Some(out) = &args.out {
             std::fs::create_dir_all(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
@@ -288,7 +397,9 @@ pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
     }
 
     // K-QA dev: patient questions with physicians' must-have statements.
-    if args.kqa.exists() {
+    if args.skip_kqa {
+        println!("skipping K-QA (--skip-kqa)");
+    } else if args.kqa.exists() {
         let qs = crate::eval::read_jsonl(&args.kqa)?;
         let (mut covered, mut total, mut abstained) = (0, 0, 0);
         for q in &qs {
@@ -399,6 +510,9 @@ pub fn run(data: &Path, args: &AnswersArgs) -> Result<()> {
         );
     }
     report.insert("unverified".into(), unverified.into());
+    if generator.is_some() {
+        report.insert("generative".into(), stats.report());
+    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -29,6 +29,8 @@ pub struct AskArgs {
     /// <data>/answers), a path to its JSON, or the JSON itself.
     #[arg(long)]
     pub follow_up_of: Option<String>,
+    #[command(flatten)]
+    pub composer: crate::generation::ComposerArgs,
 }
 
 /// Where answers are kept so follow-ups can name them by id.
@@ -65,11 +67,35 @@ pub fn run(data: &Path, args: &AskArgs) -> Result<()> {
         Some(spec) => Some(load_parent(data, spec)?),
         None => None,
     };
-    let answer = Composer::new(&lib).answer(&AskRequest {
+    let generator = args.composer.generator(data)?;
+    let mut answer = Composer::new(&lib).answer(&AskRequest {
         question: &args.question,
         audience: args.audience,
         parent: parent.as_ref(),
     })?;
+    if let Some(generator) = &generator {
+        let started = std::time::Instant::now();
+        // Each sentence is shown as it passes the check; the article follows.
+        answer = evident_answer::generative::compose_generative(
+            &answer,
+            generator.as_ref(),
+            &args.composer.options(),
+            &mut |s| eprintln!("  checked: {}", crate::for_terminal(&s.text)),
+        );
+        answer.took_ms += started.elapsed().as_secs_f64() * 1e3;
+        if let Some(g) = &answer.generation {
+            for w in &g.withheld {
+                eprintln!(
+                    "  withheld: {} ({})",
+                    crate::for_terminal(&w.text),
+                    w.check.reason.as_deref().unwrap_or("unsupported")
+                );
+            }
+        }
+        if let Some(line) = crate::generation::summary(&answer) {
+            eprintln!("{}", crate::for_terminal(&line));
+        }
+    }
     let dir = answers_dir(data);
     crate::config::create_private_dir(&dir)?;
     let path = dir.join(format!("{}.json", answer.id));

@@ -365,6 +365,8 @@ mod tests {
             citations: vec![1],
             glosses: Vec::new(),
             editor_written: false,
+            model_written: false,
+            check: None,
         };
         Answer {
             schema_version: 1,
@@ -400,6 +402,7 @@ mod tests {
             reading_grade: None,
             disclaimer: String::new(),
             composer: "grounded".into(),
+            generation: None,
             took_ms: 1.0,
         }
     }

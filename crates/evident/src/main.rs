@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod eval;
 mod followups_eval;
+mod generation;
 mod ingest;
 mod models;
 mod serve;

@@ -1,7 +1,9 @@
 //! `evident serve`: the web app and JSON API over the library and the article store in the
 //! data folder. With no flags it listens on 127.0.0.1:8080, keeps articles in
 //! `<data>/evident.db` (SQLite; `--database-url` for PostgreSQL), and indexes the bundled
-//! starter library when the library is empty.
+//! starter library when the library is empty. With `--composer generative` a language model
+//! writes each new article (every sentence checked against its cited passage) and the ask form
+//! streams the sentences as they pass.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,12 +51,24 @@ pub struct ServeArgs {
     /// are refused at once); past it the server exits anyway.
     #[arg(long, default_value_t = 30, env = "EVIDENT_DRAIN_TIMEOUT")]
     pub drain_timeout: u64,
+    /// The composer of new articles (grounded, the default, or generative) and its model.
+    #[command(flatten)]
+    pub composer: crate::generation::ComposerArgs,
 }
 
 pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
     // The warning-sign table is data: check it before the first question, not at it.
     evident_answer::safety::init();
     crate::config::create_private_dir(data)?;
+    // The model is loaded (or the server's settings checked) before the library is opened: a
+    // missing model stops the start at once, with the command that installs it.
+    let generator = args
+        .composer
+        .generator(data)
+        .context("cannot start with --composer generative")?;
+    if let Some(g) = &generator {
+        tracing::info!(model = %g.describe(), "new articles are written by the generative composer");
+    }
     let lib = crate::demo::open_with_starter(
         data,
         args.library.as_deref(),
@@ -85,6 +99,8 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
             data,
             std::env::var("EVIDENT_SECRET_KEY").ok().as_deref(),
         )?),
+        generator,
+        generative: args.composer.options(),
         ..evident_server::AppConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -155,5 +155,7 @@ fn statement(text: &str, citation: u32) -> Statement {
         citations: vec![citation],
         glosses: Vec::new(),
         editor_written: false,
+        model_written: false,
+        check: None,
     }
 }

@@ -336,6 +336,7 @@ impl<'a> Composer<'a> {
             }
             .to_string(),
             composer: "grounded".to_string(),
+            generation: None,
             took_ms: 0.0,
         };
 
@@ -549,6 +550,8 @@ impl<'a> Composer<'a> {
             citations: Vec::new(),
             glosses: Vec::new(),
             editor_written: false,
+            model_written: false,
+            check: None,
         }];
         answer.abstention_reason = Some(reason);
         finish(answer)

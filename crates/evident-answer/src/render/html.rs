@@ -7,6 +7,12 @@
 //! `cite-N-K` id and a title naming the exact passage its statement quotes ("Passage 2b"); each reference links
 //! back to its first citation and each passage to every statement quoting it. Only URLs that pass
 //! [`safe_url`] become links.
+//!
+//! A statement a language model wrote is marked "model-written", and an answer whose
+//! model-written article could not be used says so and why in a note above the lead
+//! ([`HtmlOptions::generation_marks`]; the page leaves out the details in parentheses, see
+//! [`public_fallback`]). The Markdown and text renderings, which the answer evaluation reads,
+//! show neither; the CLI prints the generation summary beside them.
 
 use std::collections::HashMap;
 
@@ -41,6 +47,10 @@ pub struct HtmlOptions<'a> {
     pub heading_level: u8,
     /// Marks statements an editor wrote during review ("editor-written").
     pub editor_marks: bool,
+    /// Marks statements a language model wrote ("model-written", see
+    /// [`evident_core::Statement::model_written`]) and shows the note of an answer whose
+    /// model-written article could not be used ([`evident_core::GenerationReport::fallback`]).
+    pub generation_marks: bool,
     /// Shows why an abstention has no answer.
     pub abstention_reason: bool,
     /// Shows the estimated reading grade.
@@ -51,22 +61,25 @@ pub struct HtmlOptions<'a> {
 }
 
 impl HtmlOptions<'static> {
-    /// The CLI's standalone fragment: headings from `<h2>`, no review marks.
+    /// The CLI's standalone fragment: headings from `<h2>`, no review marks (model-written
+    /// marks and the fallback note are shown).
     pub const STANDALONE: HtmlOptions<'static> = HtmlOptions {
         frame: Frame::Standalone,
         heading_level: 2,
         editor_marks: false,
+        generation_marks: true,
         abstention_reason: false,
         reading_grade: false,
         topic_search: None,
     };
 
-    /// The site's article page: headings from `<h2>`, editor-written marks, the abstention
+    /// The site's article page: headings from `<h2>`, editor- and model-written marks, the abstention
     /// reason, the reading grade and nearest topics linked to the site's search.
     pub const PAGE: HtmlOptions<'static> = HtmlOptions {
         frame: Frame::Page,
         heading_level: 2,
         editor_marks: true,
+        generation_marks: true,
         abstention_reason: true,
         reading_grade: true,
         topic_search: Some("/?q="),
@@ -126,6 +139,11 @@ pub fn answer(a: &Answer, o: &HtmlOptions<'_>) -> Markup {
         .collect();
     let grade = a.reading_grade.filter(|_| o.reading_grade);
     let disclaimer = nonempty(Some(&a.disclaimer)).filter(|_| !page).map(clean);
+    let fallback = a
+        .generation
+        .as_ref()
+        .and_then(|g| nonempty(g.fallback.as_deref()))
+        .filter(|_| o.generation_marks);
     let body = html! {
         @if let Some(notice) = &notice {
             @if page {
@@ -134,6 +152,13 @@ pub fn answer(a: &Answer, o: &HtmlOptions<'_>) -> Markup {
                 aside class="urgent" role="alert" { strong { "Urgent:" } " " (Clean(notice)) }
             }
             "\n"
+        }
+        @if let Some(why) = fallback {
+            @if page {
+                (fallback_note(&public_fallback(why)))
+            } @else {
+                (fallback_note(why))
+            }
         }
         @if !lead.is_empty() {
             p class=(if a.abstained { "lead abstention" } else { "lead" }) {
@@ -221,6 +246,54 @@ pub fn answer(a: &Answer, o: &HtmlOptions<'_>) -> Markup {
     }
 }
 
+/// The note of an answer whose model-written article could not be used: why (as the generative
+/// composer recorded it), and that the quoted statements are shown instead.
+pub fn fallback_note(why: &str) -> Markup {
+    let why = clean(why);
+    let why = why.trim_end_matches(['.', ' ']);
+    // The composer's reasons end by saying what is shown; others are told here.
+    let told = why.ends_with("is shown") || why.ends_with("are shown");
+    html! {
+        p class="notice generation-fallback" role="note" {
+            strong { "The model-written article could not be used:" } " " (Clean(why))
+            @if !told { "; the quoted statements are shown" }
+            "."
+        }
+        "\n"
+    }
+}
+
+/// Why the model-written article could not be used, as the public may read it: without the
+/// details in parentheses (a backend's error can name an internal server or model), which
+/// reviewers still see.
+pub fn public_fallback(why: &str) -> String {
+    let mut out = String::with_capacity(why.len());
+    let mut depth = 0usize;
+    for c in why.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let out = clean(&out)
+        .replace(" ;", ";")
+        .replace(" ,", ",")
+        .replace(" .", ".");
+    out.trim().to_string()
+}
+
+/// The mark of a statement a language model wrote from the passages it cites.
+pub fn model_mark() -> Markup {
+    html! {
+        span class="model-written"
+            title="Written by a language model from the cited passages and checked against them, not quoted" {
+            "model-written"
+        }
+    }
+}
+
 /// `<hN>` (with an id) around `content`; maud's element names are fixed, hence the match.
 fn heading(level: u8, id: Option<&str>, content: Markup) -> Markup {
     match level {
@@ -294,6 +367,8 @@ fn statement(
                 title="Written by an editor during review, not quoted from the source" {
                 "editor-written"
             }
+        } @else if o.generation_marks && s.model_written {
+            (model_mark())
         }
         @if !cites.is_empty() {
             sup class=[page.then_some("cites")] {

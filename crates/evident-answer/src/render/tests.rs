@@ -15,6 +15,8 @@ fn st(text: &str, citations: &[u32]) -> Statement {
         citations: citations.to_vec(),
         glosses: vec![],
         editor_written: false,
+        model_written: false,
+        check: None,
     }
 }
 
@@ -84,6 +86,7 @@ fn sample() -> Answer {
         reading_grade: Some(9.5),
         disclaimer: "For education only; not a substitute for professional advice.".into(),
         composer: "grounded".into(),
+        generation: None,
         took_ms: 1.0,
     }
 }
@@ -508,6 +511,71 @@ fn html_page_frame_shows_review_marks_labels_and_grade() {
     // The standalone fragment has none of the page's marks.
     let standalone = html(&a);
     assert!(!standalone.contains("editor-written") && !standalone.contains("Reading level"));
+}
+
+#[test]
+fn html_marks_model_written_statements_and_says_why_the_model_article_was_not_used() {
+    let mut a = sample();
+    a.lead[0].model_written = true;
+    a.lead[0].check = Some(evident_core::SupportCheck {
+        supported: true,
+        reason_code: None,
+        reason: None,
+    });
+    let h = html::answer(&a, &HtmlOptions::PAGE).into_string();
+    assert!(h.contains("<strong>NAM needs several immunosuppressive agents.</strong><span class=\"model-written\" title=\"Written by a language model from the cited passages and checked against them, not quoted\">model-written</span><sup class=\"cites\">"), "{h}");
+    assert_eq!(h.matches("class=\"model-written\"").count(), 1);
+    assert!(!h.contains("generation-fallback"));
+    assert!(
+        html(&a).contains("class=\"model-written\""),
+        "standalone too"
+    );
+
+    a.lead[0].model_written = false;
+    a.generation = Some(evident_core::GenerationReport {
+        model: "openai:m".into(),
+        fallback: Some(
+            "the model failed (the server at http://10.0.0.7/v1 answered 503 (busy)); the quoted article is shown"
+                .into(),
+        ),
+        ..Default::default()
+    });
+    let h = html::answer(&a, &HtmlOptions::PAGE).into_string();
+    assert!(h.contains("<p class=\"urgent\" role=\"alert\">"), "{h}");
+    assert!(h.contains("<p class=\"notice generation-fallback\" role=\"note\"><strong>The model-written article could not be used:</strong> the model failed; the quoted article is shown.</p>\n<p class=\"lead\">"), "{h}");
+    assert!(
+        !h.contains("10.0.0.7"),
+        "the page leaves the backend's details out"
+    );
+    let standalone = html(&a);
+    assert!(standalone.contains("the model failed (the server at http://10.0.0.7/v1 answered 503 (busy)); the quoted article is shown."), "{standalone}");
+    // A reason that does not say what is shown is completed.
+    a.generation.as_mut().unwrap().fallback = Some("the model timed out.".into());
+    let h = html::answer(&a, &HtmlOptions::PAGE).into_string();
+    assert!(
+        h.contains("</strong> the model timed out; the quoted statements are shown.</p>"),
+        "{h}"
+    );
+    // Hostile reasons are escaped.
+    a.generation.as_mut().unwrap().fallback = Some("<script>x</script>".into());
+    let h = html::answer(&a, &HtmlOptions::PAGE).into_string();
+    assert!(
+        !h.contains("<script") && h.contains("&lt;script&gt;"),
+        "{h}"
+    );
+}
+
+#[test]
+fn public_fallback_drops_nested_details() {
+    assert_eq!(
+        html::public_fallback("the model failed (a (b) c); the quoted article is shown"),
+        "the model failed; the quoted article is shown"
+    );
+    assert_eq!(
+        html::public_fallback("only 1 of the model's 4 sentences passed"),
+        "only 1 of the model's 4 sentences passed"
+    );
+    assert_eq!(html::public_fallback("odd ) (unclosed"), "odd )");
 }
 
 #[test]

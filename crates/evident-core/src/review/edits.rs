@@ -68,6 +68,7 @@ pub fn apply_edits(answer: &Answer, edits: &Edits) -> Result<Answer, EditError> 
                 s.text = text.to_string();
                 s.editor_written = true;
                 s.glosses.clear();
+                s.check = None; // checked again against the passages it now cites
                 changed = true;
             }
         }
@@ -75,6 +76,12 @@ pub fn apply_edits(answer: &Answer, edits: &Edits) -> Result<Answer, EditError> 
             let numbers = citation_numbers(key, cites, entries)?;
             if numbers != s.citations {
                 s.citations = numbers;
+                s.check = None;
+                // A model's sentence moved to other passages is the editor's claim now: it is
+                // checked again as one (`check_edited`), not left unchecked.
+                if s.model_written {
+                    s.editor_written = true;
+                }
                 changed = true;
             }
         }
@@ -173,6 +180,8 @@ mod tests {
             citations,
             glosses: vec![("IVIG".into(), "antibodies from donors".into())],
             editor_written: false,
+            model_written: false,
+            check: None,
         }
     }
 
@@ -211,6 +220,7 @@ mod tests {
             reading_grade: None,
             disclaimer: String::new(),
             composer: "grounded".into(),
+            generation: None,
             took_ms: 0.0,
         }
     }

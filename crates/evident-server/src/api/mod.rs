@@ -202,10 +202,27 @@ async fn full_article(
                 .map(ArticleJson::brief)
                 .collect(),
         );
-        out.answer = Some(version.answer(audience).clone());
+        out.answer = Some(answer_for(version.answer(audience), viewer.as_ref()));
         Ok(out)
     })
     .await
+}
+
+/// The answer as `viewer` may read it: the model's sentences that failed the support check
+/// (`generation.withheld`), and the details of why a model failed (which can name an internal
+/// server), are for reviewers, editors and admins only, never the public.
+pub(crate) fn answer_for(answer: &Answer, viewer: Option<&User>) -> Answer {
+    let mut answer = answer.clone();
+    let reviewer = viewer.is_some_and(|u| u.role >= evident_core::Role::Reviewer);
+    if !reviewer {
+        if let Some(g) = answer.generation.as_mut() {
+            g.withheld.clear();
+            if let Some(why) = &g.fallback {
+                g.fallback = Some(evident_answer::render::html::public_fallback(why));
+            }
+        }
+    }
+    answer
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,6 +100,59 @@ pub fn openapi() -> Value {
 }
 
 fn schemas() -> Value {
+    let mut all = core_schemas();
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), generation_schemas()) {
+        all.extend(more);
+    }
+    all
+}
+
+/// The schemas of how a generative answer was written and checked.
+fn generation_schemas() -> Value {
+    json!({
+        "SupportCheck": {
+            "type": "object",
+            "description": "Whether the statement's cited passages support it, as the support checker judged it (numbers and units, names, negation, direction, absolutes, coverage). Present on model-written statements and on statements an editor revised.",
+            "required": ["supported"],
+            "properties": {
+                "supported": {"type": "boolean"},
+                "reason_code": {"type": "string", "description": "Why not, when unsupported: number, label, entity, direction, negation, absolute, coverage, no_passage, empty, no_citation."},
+                "reason": {"type": "string", "description": "The reason in words."}
+            }
+        },
+        "WithheldStatement": {
+            "type": "object",
+            "description": "A sentence the model wrote that failed the support check: never published; listed for reviewers, editors and admins only.",
+            "required": ["text", "check"],
+            "properties": {
+                "text": {"type": "string"},
+                "passage_ids": {"type": "array", "items": {"type": "string"}, "description": "The passages it cited."},
+                "check": {"$ref": "#/components/schemas/SupportCheck"}
+            }
+        },
+        "Generation": {
+            "type": "object",
+            "description": "How a generative answer was written: the model, what passed the support check, the speed, and whether the grounded (quoted) article is shown instead.",
+            "required": ["model", "proposed", "published", "prompt_tokens", "completion_tokens", "first_token_ms", "elapsed_ms"],
+            "properties": {
+                "model": {"type": "string", "description": "The backend and model, e.g. `openai:<model>` or `embedded:<file>`."},
+                "proposed": {"type": "integer", "description": "Sentences the model wrote."},
+                "published": {"type": "integer", "description": "Sentences that passed the check and were published."},
+                "withheld": {"type": "array", "items": {"$ref": "#/components/schemas/WithheldStatement"}, "description": "Sentences that failed the check; only for signed-in reviewers, editors and admins (absent for everyone else)."},
+                "prompt_tokens": {"type": "integer"},
+                "completion_tokens": {"type": "integer"},
+                "prompt_tokens_per_second": {"type": "number"},
+                "tokens_per_second": {"type": "number"},
+                "first_token_ms": {"type": "number"},
+                "first_sentence_ms": {"type": "number", "description": "From the start of generation to the first sentence that passed the check."},
+                "elapsed_ms": {"type": "number"},
+                "fallback": {"type": "string", "description": "When set, the model-written article was not used and this says why: the answer is the grounded (quoted) one. Reviewers, editors and admins get the whole reason; others get it without the details in parentheses."}
+            }
+        }
+    })
+}
+
+fn core_schemas() -> Value {
     let nullable_int = json!({"type": "integer", "format": "int64", "nullable": true});
     let nullable_str = json!({"type": "string", "nullable": true});
     json!({
@@ -183,7 +236,9 @@ fn schemas() -> Value {
                 "text": {"type": "string"},
                 "citations": {"type": "array", "items": {"type": "integer"}, "description": "Reference numbers, one per source: the `number` of `references[]` (and of the source's `citations[]`)."},
                 "glosses": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
-                "editor_written": {"type": "boolean"}
+                "editor_written": {"type": "boolean"},
+                "model_written": {"type": "boolean", "description": "Written by the generative composer's language model from the passages it cites (not quoted); it always carries a `check` that passed."},
+                "check": {"$ref": "#/components/schemas/SupportCheck"}
             }
         },
         "Citation": {
@@ -260,7 +315,8 @@ fn schemas() -> Value {
                 "questions_to_ask": {"type": "array", "items": {"type": "string"}},
                 "reading_grade": {"type": "number"},
                 "disclaimer": {"type": "string"},
-                "composer": {"type": "string"},
+                "composer": {"type": "string", "description": "grounded (statements quoted from their passages) or generative (written by a language model, each sentence checked against its cited passages)."},
+                "generation": {"$ref": "#/components/schemas/Generation"},
                 "took_ms": {"type": "number"}
             }
         },

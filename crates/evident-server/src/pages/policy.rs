@@ -50,6 +50,17 @@ fn policy_body() -> Markup {
              library does not cover a question, the article says so and lists the nearest topics \
              instead of guessing."
         } "\n"
+        p {
+            "A site may instead let a language model write the articles from the same passages. \
+             Each sentence the model writes must cite a passage, and software checks it against \
+             that passage before anyone sees it: its numbers, doses, intervals and ages, the \
+             drugs, conditions and groups it names, and whether it recommends or advises against \
+             must all be there. Only sentences that pass are published, marked "
+            span class="model-written" { "model-written" }
+            "; the others are withheld and shown, struck through with the reason, to reviewers \
+             alone. When the model fails or too few of its sentences pass, the quoted article is \
+             shown with a note saying so."
+        } "\n"
         h2 { "The three review steps" } "\n"
         ol {
             "\n"
@@ -76,8 +87,9 @@ fn policy_body() -> Markup {
             "An editor may reword a statement or change which passages it cites. A statement an \
              editor wrote must still cite a passage, and the page marks it "
             span class="editor-written" { "editor-written" }
-            " so readers can tell it apart from text quoted from the source. Every version is \
-             kept, and reviewers can compare versions."
+            " so readers can tell it apart from text quoted from the source; reviewers see \
+             whether the cited passage supports the new wording. Every version is kept, and \
+             reviewers can compare versions."
         } "\n"
         h2 { "When sources change" } "\n"
         p {

@@ -1,11 +1,14 @@
 //! The forms of the review page: review actions, statement marks, comments, revisions and
 //! merging. Each reads its form (CSRF-checked by [`CsrfForm`]) and calls the store; the revise
-//! form's edits are applied by [`evident_core::review::apply_edits`], not here.
+//! form's edits are applied by [`evident_core::review::apply_edits`], not here, and each
+//! statement an editor wrote is then checked against its cited passages
+//! ([`evident_answer::generative::check_edited`]) so the workspace can show the result.
 
 use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use evident_answer::generative::check_edited;
 use evident_core::review::{apply_edits, Edits, StatementKey};
 use evident_core::Action;
 use evident_store::{Mark, NewComment, Revision, Seen};
@@ -174,8 +177,11 @@ pub(super) async fn revise(
             .iter()
             .position(|a| a.audience == audience)
             .unwrap_or(0);
-        answers[index] =
+        let mut revised =
             apply_edits(&answers[index], &edits).map_err(|e| AppError::Invalid(e.to_string()))?;
+        // The workspace shows whether the cited passages support each statement an editor wrote.
+        check_edited(&mut revised);
+        answers[index] = revised;
         let seen = Seen { version, rev };
         store.revise(Some(&user), id, seen, Revision { answers, note })?;
         Ok(())

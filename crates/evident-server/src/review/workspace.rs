@@ -8,9 +8,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
+use evident_answer::render::html::fallback_note;
 use evident_core::answer::CitedSource;
 use evident_core::review::StatementKey;
-use evident_core::{allowed_actions, Action, Answer, Audience, Role};
+use evident_core::{allowed_actions, Action, Answer, Audience, Role, SupportCheck};
 use evident_store::{Article, Comment, Mark, User};
 use maud::{html, Markup};
 
@@ -85,6 +86,7 @@ pub(super) async fn review_page(
     let body = html! {
         (view.header(audience, flash(q.get("done"))))
         (view.actions())
+        (generation(version.answer(audience)))
         div.review-grid {
             (view.statements(version.answer(audience), &references, &marks))
             (view.passages(&references))
@@ -236,7 +238,8 @@ impl View<'_> {
                     input form="revise" type="text" id="revise-note" name="note";
                     p { button form="revise" type="submit" class="primary" { "Save revision" } }
                     p.meta {
-                        "A statement whose text you change is marked editor-written; every \
+                        "A statement whose text you change is marked editor-written and checked \
+                         against the passages it cites (the result is shown beside it); every \
                          statement must still cite at least one reference (its number, one per \
                          source), and the references are renumbered by first use. Clearing a \
                          statement's text removes it."
@@ -259,7 +262,11 @@ impl View<'_> {
             div.stmt id={ "st-" (key) } data-key=(key) {
                 p {
                     span.state { (key) } " " (clean(&s.text))
-                    @if s.editor_written { span.editor-written { "editor-written" } }
+                    @if s.editor_written {
+                        span.editor-written { "editor-written" }
+                    } @else if s.model_written {
+                        span.model-written { "model-written" }
+                    }
                     " "
                     sup {
                         "["
@@ -281,6 +288,9 @@ impl View<'_> {
                         Some(Mark::Flagged) => strong.mark data-mark="flagged" { "⚑ flagged" },
                         None => {},
                     }
+                }
+                @if let Some(c) = &s.check {
+                    (check_line(c))
                 }
                 @if can_mark {
                     @for (m, label) in [("confirmed", "Confirm"), ("flagged", "Flag")] {
@@ -393,6 +403,63 @@ impl View<'_> {
                 }
             }
         }
+    }
+}
+
+/// Whether the cited passages support a statement, as the support check found.
+fn check_line(c: &SupportCheck) -> Markup {
+    html! {
+        @if c.supported {
+            p.check.supported data-check="supported" { "✔ supported by the cited passage" }
+        } @else {
+            p.check.unsupported data-check="unsupported" {
+                "✘ not supported: "
+                (clean(c.reason.as_deref().or(c.reason_code.as_deref()).unwrap_or("the cited passage does not support it")))
+            }
+        }
+    }
+}
+
+/// How the model wrote this rendering: the model, what passed the check, the note when the
+/// quoted article is shown instead, and the withheld sentences struck through with the reason
+/// (reviewers only: they never reach the public page or the public API).
+fn generation(answer: &Answer) -> Markup {
+    let Some(g) = &answer.generation else {
+        return html! {};
+    };
+    html! {
+        section.generation aria-labelledby="generation-h" {
+            h2 id="generation-h" { "Written by the model" }
+            p.meta {
+                (clean(&g.model)) ": " (g.published) " of " (g.proposed)
+                " sentences passed the support check and were published"
+                @if let Some(ms) = g.first_sentence_ms {
+                    "; the first after " (format!("{:.1}", ms / 1e3)) " s"
+                }
+                "."
+            }
+            @if let Some(why) = g.fallback.as_deref().filter(|w| !w.trim().is_empty()) {
+                (fallback_note(why))
+            }
+            @if !g.withheld.is_empty() {
+                h3 id="withheld-h" { "Withheld sentences (not published)" }
+                ul.withheld aria-labelledby="withheld-h" {
+                    @for w in &g.withheld {
+                        li data-reason=[w.check.reason_code.as_deref()] {
+                            del { (clean(&w.text)) }
+                            " — "
+                            span.check.unsupported {
+                                (clean(w.check.reason.as_deref().or(w.check.reason_code.as_deref()).unwrap_or("not supported")))
+                            }
+                            @if !w.passage_ids.is_empty() {
+                                " " span.meta { "(cited " (clean(&w.passage_ids.join(", "))) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "\n"
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod api;
 mod browser;
+mod generative;
 mod guards;
 mod hardening;
 mod metrics;
@@ -11,5 +12,6 @@ mod pages;
 mod probes;
 mod review;
 mod snapshots;
+mod standin;
 mod support;
 mod webdriver;

@@ -201,6 +201,8 @@ pub fn statement(text: &str, citations: Vec<u32>) -> Statement {
         citations,
         glosses: vec![],
         editor_written: false,
+        model_written: false,
+        check: None,
     }
 }
 
@@ -244,6 +246,7 @@ pub fn answer(question: &str, audience: Audience, extra: Option<&str>) -> Answer
         reading_grade: None,
         disclaimer: "Test disclaimer.".into(),
         composer: "test".into(),
+        generation: None,
         took_ms: 0.0,
     };
     answer.verify().expect("test answers verify");

@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod eval;
 mod fleet;
+mod generative;
 mod serve;
 mod shared;
 mod store;

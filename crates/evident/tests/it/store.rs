@@ -214,6 +214,8 @@ fn answer_citing(source_id: &str, passage: &str, sentence: &str) -> Answer {
         citations: vec![1],
         glosses: vec![],
         editor_written: false,
+        model_written: false,
+        check: None,
     };
     Answer {
         schema_version: ANSWER_SCHEMA_VERSION,
@@ -249,6 +251,7 @@ fn answer_citing(source_id: &str, passage: &str, sentence: &str) -> Answer {
         reading_grade: None,
         disclaimer: String::new(),
         composer: "test".into(),
+        generation: None,
         took_ms: 0.0,
     }
 }
