@@ -30,6 +30,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
+use evident_core::review::StatementKey;
 use evident_core::text::{normalize_for_match, sentences, word_count};
 use evident_core::{
     Answer, AnswerSection, Audience, Citation, GenerationReport, Statement, SupportCheck,
@@ -79,6 +80,8 @@ impl Default for GenerativeOptions {
 /// A passage as the model sees it: its number in the prompt and the citation it stands for.
 struct Evidence<'a> {
     citation: &'a Citation,
+    /// The grounded answer's section that first quotes it, if a section does.
+    home: Option<usize>,
     /// What the prompt shows: the passage's first sentences, up to the word budget.
     shown: String,
 }
@@ -252,7 +255,12 @@ pub fn support(verdict: &Verdict) -> SupportCheck {
 /// references) and records the result in [`Statement::check`]; quoted statements are left as
 /// they are. The review workspace shows the result beside the statement.
 pub fn check_edited(answer: &mut Answer) {
-    let citations = answer.citations.clone();
+    let Answer {
+        citations,
+        lead,
+        sections,
+        ..
+    } = answer;
     let check = |s: &mut Statement| {
         if !s.editor_written {
             return;
@@ -264,42 +272,36 @@ pub fn check_edited(answer: &mut Answer) {
             .collect();
         s.check = Some(support(&check_claim(&s.text, &passages)));
     };
-    answer.lead.iter_mut().for_each(check);
-    for section in &mut answer.sections {
+    lead.iter_mut().for_each(check);
+    for section in sections.iter_mut() {
         section.statements.iter_mut().for_each(check);
     }
 }
 
-/// The passages the grounded answer quotes, in reading order (lead first), each once.
+/// The passages the grounded answer quotes, in reading order (lead first), each once: read off
+/// its reference list, which matches each statement to the passage it quotes.
 fn evidence<'a>(grounded: &'a Answer, opts: &GenerativeOptions) -> Vec<Evidence<'a>> {
-    let mut chosen: Vec<&Citation> = Vec::new();
-    for s in grounded.statements() {
-        let needle = normalize_for_match(&evident_core::text::strip_reference_markers(&s.text));
-        for &n in &s.citations {
-            let quoting = grounded
-                .citations
-                .iter()
-                .filter(|c| c.number == n)
-                .find(|c| {
-                    normalize_for_match(&evident_core::text::strip_reference_markers(&c.passage))
-                        .contains(&needle)
-                })
-                .or_else(|| grounded.citations.iter().find(|c| c.number == n));
-            if let Some(c) = quoting {
-                if !chosen.iter().any(|k| k.passage_id == c.passage_id) {
-                    chosen.push(c);
-                }
-            }
-        }
-        if chosen.len() >= opts.max_passages {
-            break;
-        }
-    }
-    chosen.truncate(opts.max_passages);
-    chosen
+    let mut quoted: Vec<(StatementKey, Option<usize>, &Citation)> = grounded
+        .references()
         .into_iter()
-        .map(|citation| Evidence {
+        .flat_map(|r| r.passages)
+        .filter_map(|p| {
+            let first = *p.statements.iter().min()?;
+            // The section that quotes it first: where sentences citing it belong.
+            let home = p.statements.iter().find_map(|k| match k {
+                StatementKey::Section { section, .. } => Some(*section),
+                StatementKey::Lead(_) => None,
+            });
+            Some((first, home, p.citation))
+        })
+        .collect();
+    quoted.sort_by_key(|(first, _, _)| *first);
+    quoted
+        .into_iter()
+        .take(opts.max_passages)
+        .map(|(_, home, citation)| Evidence {
             citation,
+            home,
             shown: first_words(&citation.passage, opts.passage_words),
         })
         .collect()
@@ -658,12 +660,7 @@ fn arrange(
             answer.lead.push(statement);
             continue;
         }
-        let passage = evidence[first].citation;
-        let home = grounded.sections.iter().position(|s| {
-            s.statements
-                .iter()
-                .any(|q| q.citations.contains(&passage.number) && quotes(q, passage))
-        });
+        let home = evidence[first].home;
         match home {
             Some(h) => sections[h].statements.push(statement),
             None => extra.statements.push(statement),
@@ -693,15 +690,6 @@ fn arrange(
             .join(" "),
     ));
     answer
-}
-
-/// Whether statement `q` quotes `passage`.
-fn quotes(q: &Statement, passage: &Citation) -> bool {
-    let needle = normalize_for_match(&evident_core::text::strip_reference_markers(&q.text));
-    normalize_for_match(&evident_core::text::strip_reference_markers(
-        &passage.passage,
-    ))
-    .contains(&needle)
 }
 
 #[cfg(test)]
