@@ -23,7 +23,8 @@ def main() -> None:
     user = ""
     while len(user.split()) < words:
         user += sentence + " "
-    user += "\nQuestion: when should the person be reviewed?"
+    user += ("\nQuestion: when should the person be reviewed, and what is checked at each visit? "
+             "Answer in ten numbered sentences.")
     messages = [
         {"role": "system", "content": "You are a careful clinical writer."},
         {"role": "user", "content": user},

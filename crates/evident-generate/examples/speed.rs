@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         user.push_str(sentence);
         user.push(' ');
     }
-    user.push_str("\nQuestion: when should the person be reviewed?");
+    user.push_str(
+        "\nQuestion: when should the person be reviewed, and what is checked at each visit? \
+         Answer in ten numbered sentences.",
+    );
     let req = Request::new("You are a careful clinical writer.", user, max_tokens);
     let g = model.generate(&req, &mut |_| ControlFlow::Continue(()))?;
     println!(

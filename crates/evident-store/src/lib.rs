@@ -221,6 +221,31 @@ pub enum Mark {
 /// comments store its text form.
 pub use evident_core::review::StatementKey;
 
+/// Removes invisible Unicode (bidirectional overrides, zero-width characters) from text that
+/// people type into the store: questions, editors' revisions, comments. Ingested sources are
+/// cleaned at ingest; this covers what arrives through the server and the API.
+fn clean(text: &mut String) {
+    if let std::borrow::Cow::Owned(cleaned) = evident_core::text::strip_invisible(text) {
+        *text = cleaned;
+    }
+}
+
+/// [`clean`] on every text of an answer a person may have written or edited: title, headings,
+/// statements and the note fields around them.
+fn clean_answer(answer: &mut Answer) {
+    clean(&mut answer.question);
+    clean(&mut answer.title);
+    for statement in answer.lead.iter_mut() {
+        clean(&mut statement.text);
+    }
+    for section in answer.sections.iter_mut() {
+        clean(&mut section.heading);
+        for statement in section.statements.iter_mut() {
+            clean(&mut statement.text);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementMark {
     pub version: u32,
@@ -553,7 +578,9 @@ impl Store {
 
     /// Stores a new article in state Submitted with version 1 (audit: `create`).
     /// Anyone may create (anonymous readers ask questions too).
-    pub fn create_article(&self, actor: Option<&User>, new: NewArticle) -> Result<Article> {
+    pub fn create_article(&self, actor: Option<&User>, mut new: NewArticle) -> Result<Article> {
+        clean(&mut new.question);
+        new.answers.iter_mut().for_each(clean_answer);
         articles::create(&self.db, actor, new)
     }
 
@@ -629,8 +656,9 @@ impl Store {
         actor: Option<&User>,
         article_id: i64,
         seen: Seen,
-        comments: Vec<NewComment>,
+        mut comments: Vec<NewComment>,
     ) -> Result<Article> {
+        comments.iter_mut().for_each(|c| clean(&mut c.body));
         articles::request_changes(&self.db, actor, article_id, seen, comments)
     }
 
@@ -642,8 +670,12 @@ impl Store {
         actor: Option<&User>,
         article_id: i64,
         seen: Seen,
-        revision: Revision,
+        mut revision: Revision,
     ) -> Result<Article> {
+        revision.answers.iter_mut().for_each(clean_answer);
+        if let Some(note) = revision.note.as_mut() {
+            clean(note);
+        }
         articles::revise(&self.db, actor, article_id, seen, revision)
     }
 
@@ -677,8 +709,9 @@ impl Store {
         actor: Option<&User>,
         article_id: i64,
         version: u32,
-        comment: NewComment,
+        mut comment: NewComment,
     ) -> Result<Comment> {
+        clean(&mut comment.body);
         articles::comment(&self.db, actor, article_id, version, comment)
     }
 

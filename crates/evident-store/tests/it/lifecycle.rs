@@ -17,6 +17,7 @@ both_backends!(
     audit_log_is_append_only,
     migrations_apply_once,
     concurrent_opens_migrate_once,
+    invisible_characters_are_removed_from_what_people_type,
 );
 
 /// Two servers starting together on a new database: both open it, the schema is made once.
@@ -714,4 +715,67 @@ fn audit_log_is_append_only(db: &TestDb) {
         .create_user(None, "root", "Root", PASSWORD, evident_core::Role::Admin)
         .unwrap();
     assert_eq!(store.audit_log(Some(&admin), 0).unwrap().len(), 2);
+}
+
+/// Questions, comments and revisions arrive through the server and the API, not through ingest:
+/// the store removes bidirectional overrides and zero-width characters from them (finding 11).
+fn invisible_characters_are_removed_from_what_people_type(db: &TestDb) {
+    let store = &db.store;
+    let cast = Cast::new(store);
+    let a = store
+        .create_article(None, new_article("Treatment of \u{202E}condition W"))
+        .unwrap();
+    assert_eq!(a.question, "Treatment of condition W");
+    let c = store
+        .comment(
+            Some(&cast.editor),
+            a.id,
+            1,
+            NewComment {
+                target: None,
+                body: "Cite\u{200B} the \u{2066}label\u{2069}.".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(c.body, "Cite the label.");
+    store
+        .claim(Some(&cast.reviewer), a.id, seen(store, a.id))
+        .unwrap();
+    store
+        .request_changes(
+            Some(&cast.reviewer),
+            a.id,
+            seen(store, a.id),
+            vec![NewComment {
+                target: None,
+                body: "Say\u{200D} when.".into(),
+            }],
+        )
+        .unwrap();
+    assert!(store
+        .comments(a.id)
+        .unwrap()
+        .iter()
+        .all(|c| !c.body.chars().any(evident_core::text::is_invisible)));
+    // An editor's wording with a zero-width space (the fixture verifies its own answers, so the
+    // character goes in afterwards).
+    let mut typed = revision("Treatment of condition W", "Review after four weeks.");
+    for section in typed.answers[0].sections.iter_mut() {
+        for st in section.statements.iter_mut() {
+            st.text = st.text.replace("after four", "after\u{200B} four");
+        }
+    }
+    let revised = store
+        .revise(Some(&cast.editor), a.id, seen(store, a.id), typed)
+        .unwrap();
+    let version = store.version(a.id, revised.current_version).unwrap();
+    let text: Vec<String> = version.answers[0]
+        .sections
+        .iter()
+        .flat_map(|s| s.statements.iter().map(|st| st.text.clone()))
+        .collect();
+    assert!(
+        text.iter().any(|t| t == "Review after four weeks."),
+        "{text:?}"
+    );
 }
