@@ -226,3 +226,53 @@ fn a_client_that_sends_its_request_slowly_is_cut_off() {
     assert!(closed, "the slow client was never cut off ({took:?})");
     assert!(took < Duration::from_secs(5), "cut off only after {took:?}");
 }
+
+/// Finding 8, the idle half: a connection that opens and sends nothing, and a keep-alive
+/// connection left idle after its response, are both closed at the header timeout instead of
+/// holding a slot of the connection cap for ever.
+#[test]
+fn idle_connections_are_closed() {
+    let app = spawn_app_with(
+        AppConfig {
+            header_read_timeout: Duration::from_millis(800),
+            ..AppConfig::default()
+        },
+        &[],
+    );
+    // Reads until the server closes the connection (or 5 s pass); returns how long it took.
+    let closed_after = |tcp: &mut std::net::TcpStream| {
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf) {
+                Ok(0) => return Some(started.elapsed()),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return Some(started.elapsed())
+                }
+                Err(_) => return None,
+            }
+        }
+    };
+
+    let mut silent = std::net::TcpStream::connect(app.addr).unwrap();
+    let took = closed_after(&mut silent);
+    assert!(
+        took.is_some_and(|t| t < Duration::from_secs(4)),
+        "a connection that sent nothing stayed open ({took:?})"
+    );
+
+    let mut idle = std::net::TcpStream::connect(app.addr).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = [0u8; 12];
+    idle.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200", "the request itself is answered");
+    let took = closed_after(&mut idle);
+    assert!(
+        took.is_some_and(|t| t < Duration::from_secs(4)),
+        "an idle keep-alive connection stayed open ({took:?})"
+    );
+}
