@@ -166,7 +166,7 @@ impl Metrics {
             self.reused.load(Ordering::Relaxed)
         );
 
-        out.push_str("# HELP evident_index_generation Generation of the index searcher in use (grows when a new commit is loaded).\n");
+        out.push_str("# HELP evident_index_generation Opstamp of the index commit served (the same on every server serving it; grows with each commit).\n");
         out.push_str("# TYPE evident_index_generation gauge\n");
         let _ = writeln!(out, "evident_index_generation {index_generation}");
 
@@ -240,7 +240,9 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
 
 /// `GET /metrics`: the exposition, never cached, never rate-limited.
 pub async fn scrape(State(state): State<AppState>) -> Response {
-    let generation = state.library().generation();
+    // The commit's opstamp, not the per-process searcher generation: a fleet's servers on one
+    // commit report one number.
+    let generation = state.library().commit_opstamp();
     (
         [
             (

@@ -51,45 +51,78 @@ pub(crate) enum Starter {
 
 /// Opens the data folder's library with `open` and indexes the starter library (`flag`,
 /// `./library`, or the bundled one) into it as `library add` would, printing its report.
+///
+/// `WhenEmpty` on a library another process is writing (two servers started at once on an
+/// empty folder) waits for that writer, up to a minute, and indexes nothing when it finds the
+/// library filled after it.
 pub(crate) fn open_with_starter(
     data: &Path,
     flag: Option<&Path>,
     when: Starter,
     open: fn(&Path) -> Result<Library>,
 ) -> Result<Library> {
-    let (folder, lib) = match when {
-        Starter::Always => {
-            let folder = starter_library(flag)?;
-            let lib = open(data)?;
-            println!(
-                "Indexing the starter library in {} into {} …",
-                folder.display(),
-                data.display()
-            );
-            (folder, lib)
-        }
-        Starter::WhenEmpty => {
-            let lib = open(data)?;
-            if lib.counts()?.0 > 0 {
-                return Ok(lib);
-            }
-            let folder = starter_library(flag)?;
-            println!(
-                "The library is empty: indexing the starter library in {} …",
-                folder.display()
-            );
-            (folder, lib)
-        }
-    };
+    /// How long a server waits for another process's writer before giving up.
+    const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+    let lib = open(data)?;
+    if matches!(when, Starter::WhenEmpty) && lib.counts()?.0 > 0 {
+        return Ok(lib);
+    }
+    let folder = starter_library(flag)?;
+    match when {
+        Starter::Always => println!(
+            "Indexing the starter library in {} into {} …",
+            folder.display(),
+            data.display()
+        ),
+        Starter::WhenEmpty => println!(
+            "The library is empty: indexing the starter library in {} …",
+            folder.display()
+        ),
+    }
     let add = crate::ingest::AddArgs {
         paths: vec![folder],
         max_file_mb: 32,
         heap_mb: 64,
         quiet: true,
     };
-    let report = crate::ingest::add_to(&lib, &add, None)?;
-    crate::ingest::print_report(&report, &lib)?;
-    Ok(lib)
+    let deadline = std::time::Instant::now() + WRITER_WAIT;
+    loop {
+        let busy = match crate::ingest::add_to(&lib, &add, None) {
+            Ok(report) => {
+                crate::ingest::print_report(&report, &lib)?;
+                return Ok(lib);
+            }
+            Err(e) => match e.downcast_ref::<evident_index::Error>() {
+                Some(i) if i.is_writer_busy() && matches!(when, Starter::WhenEmpty) => e,
+                _ => return Err(e),
+            },
+        };
+        println!(
+            "Another process is writing the library (another server starting?): waiting for it …"
+        );
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        // Taking the writer reads the latest commit: the other process's, once it let go.
+        let writer = match lib.writer_waiting(add.heap_mb * 1_000_000, left) {
+            Ok(w) => w,
+            Err(e) if e.is_writer_busy() => {
+                return Err(busy.context(format!(
+                    "another process held the library's writer lock for {} s; start again once \
+                     it has finished (is `evident library add` running on {}?)",
+                    WRITER_WAIT.as_secs(),
+                    data.display()
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (sources, passages) = lib.counts()?;
+        drop(writer);
+        if sources > 0 {
+            println!(
+                "Another process indexed the library meanwhile: it holds {sources} sources and {passages} passages."
+            );
+            return Ok(lib);
+        }
+    }
 }
 
 pub fn run(data: &Path, args: &DemoArgs) -> Result<()> {

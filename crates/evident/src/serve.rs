@@ -13,7 +13,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-/// Rankings the server remembers (the audiences' priors are applied on each use).
+/// Rankings the server remembers at most (the audiences' priors are applied on each use);
+/// `--result-cache-mb` bounds their bytes.
 const RESULT_CACHE: usize = 256;
 
 #[derive(Args)]
@@ -51,6 +52,10 @@ pub struct ServeArgs {
     /// are refused at once); past it the server exits anyway.
     #[arg(long, default_value_t = 30, env = "EVIDENT_DRAIN_TIMEOUT")]
     pub drain_timeout: u64,
+    /// Megabytes (MiB) of recent rankings the server keeps, least recently used dropped first
+    /// (0 turns the cache off).
+    #[arg(long, default_value_t = 64, env = "EVIDENT_RESULT_CACHE_MB")]
+    pub result_cache_mb: usize,
     /// The composer of new articles (grounded, the default, or generative) and its model.
     #[command(flatten)]
     pub composer: crate::generation::ComposerArgs,
@@ -76,7 +81,7 @@ pub fn run(data: &Path, db_url: Option<&str>, args: &ServeArgs) -> Result<()> {
         crate::models::open_with_encoder,
     )?;
     // Each new article is composed for three audiences from the same ranking.
-    lib.cache_results(RESULT_CACHE);
+    lib.cache_results_bounded(RESULT_CACHE, args.result_cache_mb.saturating_mul(1 << 20));
     // Commits of other processes (`library add`, other servers) are served within a second.
     let lib = Arc::new(lib);
     evident_server::spawn_library_refresh(&lib, Duration::from_secs(1))?;

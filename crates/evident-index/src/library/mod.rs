@@ -1,7 +1,7 @@
 //! The library on disk: opening the index, the records it keeps per source and passage, and
 //! listing sources. Searching is in `search.rs`, adding and removing sources in `writer.rs`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -141,37 +141,114 @@ fn vector_file(metas: &tantivy::IndexMeta) -> Option<String> {
 /// Candidates of one search, best first, before priors: (score, passage, source).
 type Ranked = Arc<Vec<(f32, Passage, SourceBrief)>>;
 
-/// Recent rankings by query and options; emptied whenever the index or encoder changes.
+/// The byte budget of [`Library::cache_results`]: about 380 rankings of 150 passages of
+/// 1 kB (some 170 kB each by [`ranked_bytes`]).
+pub const RESULT_CACHE_BYTES: usize = 64 << 20;
+
+/// Recent rankings by query and options, bounded by entries and by bytes, least recently used
+/// evicted first; emptied whenever the index or encoder changes.
 #[derive(Default)]
 struct ResultCache {
+    /// Most entries kept (0: nothing is cached).
     capacity: usize,
-    entries: HashMap<String, Ranked>,
-    order: std::collections::VecDeque<String>,
+    /// Most bytes kept, by [`ranked_bytes`] (0: nothing is cached).
+    max_bytes: usize,
+    /// What the entries held now take, by the same estimate.
+    bytes: usize,
+    /// Each key's ranking, its estimated size, and its last use (a key of `order`).
+    entries: HashMap<String, (Ranked, usize, u64)>,
+    /// Keys by last use, oldest first.
+    order: BTreeMap<u64, String>,
+    /// The clock of uses; grows by one each get or put.
+    tick: u64,
 }
 
 impl ResultCache {
-    fn get(&self, key: &str) -> Option<Ranked> {
-        self.entries.get(key).cloned()
+    /// The ranking kept for `key`, marking it the most recently used.
+    fn get(&mut self, key: &str) -> Option<Ranked> {
+        self.tick += 1;
+        let tick = self.tick;
+        let (ranked, _, used) = self.entries.get_mut(key)?;
+        let key = self
+            .order
+            .remove(used)
+            .expect("every entry is in the order");
+        *used = tick;
+        self.order.insert(tick, key);
+        Some(ranked.clone())
     }
 
+    /// Keeps `ranked`, evicting the least recently used entries until both bounds hold. A
+    /// ranking larger than the whole byte budget is not kept (nor does it evict anything).
     fn put(&mut self, key: String, ranked: Ranked) {
         if self.capacity == 0 || self.entries.contains_key(&key) {
             return;
         }
-        if self.entries.len() >= self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.entries.remove(&old);
+        let size = ranked_bytes(&key, &ranked);
+        if size > self.max_bytes {
+            return;
+        }
+        while !self.order.is_empty()
+            && (self.entries.len() >= self.capacity || self.bytes + size > self.max_bytes)
+        {
+            self.evict_oldest();
+        }
+        self.tick += 1;
+        self.order.insert(self.tick, key.clone());
+        self.entries.insert(key, (ranked, size, self.tick));
+        self.bytes += size;
+    }
+
+    fn evict_oldest(&mut self) {
+        if let Some((_, key)) = self.order.pop_first() {
+            if let Some((_, size, _)) = self.entries.remove(&key) {
+                self.bytes -= size;
             }
         }
-        self.order.push_back(key.clone());
-        self.entries.insert(key, ranked);
     }
 
     fn clear(&mut self) {
         self.entries.clear();
         self.order.clear();
+        self.bytes = 0;
     }
 }
+
+/// A generous estimate of the heap one cache entry holds: its key (kept twice: in the map and
+/// in the order), the map's and the order's slots, and the ranking with every string and vector
+/// it owns by capacity. Generous so that the byte bound is never exceeded in fact.
+fn ranked_bytes(key: &String, ranked: &Ranked) -> usize {
+    use std::mem::size_of;
+    let string = |s: &String| s.capacity();
+    let option = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+    let slots = size_of::<(String, (Ranked, usize, u64))>() + size_of::<(u64, String)>();
+    // Hash tables and B-tree nodes keep spare room; count each slot twice.
+    let overhead = 2 * slots + 2 * size_of::<usize>() /* the Arc's counts */;
+    let items: usize = ranked
+        .iter()
+        .map(|(_, p, s)| {
+            string(&p.id)
+                + string(&p.source_id)
+                + string(&p.text)
+                + p.trail.capacity() * size_of::<String>()
+                + p.trail.iter().map(string).sum::<usize>()
+                + option(&p.grade)
+                + option(&p.anchor)
+                + string(&s.id)
+                + string(&s.title)
+                + option(&s.publisher)
+                + option(&s.url)
+        })
+        .sum();
+    // The order's copy of the key is a clone: its capacity is its length.
+    key.capacity()
+        + key.len()
+        + overhead
+        + size_of::<Vec<(f32, Passage, SourceBrief)>>()
+        + ranked.capacity() * size_of::<(f32, Passage, SourceBrief)>()
+        + items
+}
+
 impl Library {
     /// Opens the index in `dir`, creating it (and the folder) when absent.
     pub fn open(dir: &Path) -> Result<Library> {
@@ -186,30 +263,30 @@ impl Library {
             source,
         })?;
         let marker = dir.join(MARKER_FILE);
-        let has_index = dir.join("meta.json").exists();
-        if has_index {
-            let version = std::fs::read_to_string(&marker)
-                .ok()
-                .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-                .and_then(|v| v["schema_version"].as_u64());
-            if version != Some(SCHEMA_VERSION as u64) {
-                return Err(Error::NotAnIndex {
-                    path: dir.display().to_string(),
-                    why: format!("schema version {version:?}, this build reads {SCHEMA_VERSION}"),
-                });
-            }
-            let index = Index::open_in_dir(dir)?;
-            Library::with_index(index, Some(dir.to_path_buf()))
-        } else {
+        if !dir.join("meta.json").exists() {
+            // The marker goes first, whole: a process opening the index another one is creating
+            // (two servers started at once on an empty folder) finds it beside `meta.json`.
+            write_marker(&marker)?;
             let (schema, _) = schema::build();
-            let index = Index::create_in_dir(dir, schema)?;
-            let marker_json = serde_json::json!({ "schema_version": SCHEMA_VERSION });
-            std::fs::write(&marker, marker_json.to_string()).map_err(|source| Error::Io {
-                path: marker.display().to_string(),
-                source,
-            })?;
-            Library::with_index(index, Some(dir.to_path_buf()))
+            match Index::create_in_dir(dir, schema) {
+                Ok(index) => return Library::with_index(index, Some(dir.to_path_buf())),
+                // Created by another process since the check above: open that one.
+                Err(tantivy::TantivyError::IndexAlreadyExists) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
+        let version = std::fs::read_to_string(&marker)
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["schema_version"].as_u64());
+        if version != Some(SCHEMA_VERSION as u64) {
+            return Err(Error::NotAnIndex {
+                path: dir.display().to_string(),
+                why: format!("schema version {version:?}, this build reads {SCHEMA_VERSION}"),
+            });
+        }
+        let index = Index::open_in_dir(dir)?;
+        Library::with_index(index, Some(dir.to_path_buf()))
     }
 
     /// An index held in memory, for evaluations and tests.
@@ -359,13 +436,23 @@ impl Library {
         self.results.lock().expect("result cache").clear();
     }
 
-    /// Remembers the rankings of the last `capacity` searches (0 turns it off, the default).
-    /// The audience's priors, the cut to `k` and the snippets are still applied per search, so
-    /// the same question asked for three audiences ranks once. Benchmarks leave it off.
+    /// Remembers the rankings of the last `capacity` searches used (0 turns it off, the
+    /// default), in at most [`RESULT_CACHE_BYTES`]. The audience's priors, the cut to `k` and
+    /// the snippets are still applied per search, so the same question asked for three
+    /// audiences ranks once. Benchmarks leave it off.
     pub fn cache_results(&self, capacity: usize) {
+        self.cache_results_bounded(capacity, RESULT_CACHE_BYTES);
+    }
+
+    /// [`Library::cache_results`] within `max_bytes` of heap (estimated generously from the
+    /// strings and vectors each ranking owns): the least recently used rankings are dropped
+    /// while either bound is passed, and a ranking larger than `max_bytes` is not kept. Either
+    /// bound 0 turns the cache off.
+    pub fn cache_results_bounded(&self, capacity: usize, max_bytes: usize) {
         let mut cache = self.results.lock().expect("result cache");
         cache.clear();
         cache.capacity = capacity;
+        cache.max_bytes = max_bytes;
     }
 
     /// The mode `Auto` resolves to now.
@@ -388,10 +475,17 @@ impl Library {
         self.lexicon
     }
 
-    /// The generation of the searcher now in use: it grows each time the reader loads a new
-    /// commit (for metrics: a fleet's servers should agree on what they serve).
+    /// The generation of the searcher now in use: it grows each time this process's reader
+    /// loads a new commit. Numbered per process; [`Library::commit_opstamp`] names the commit.
     pub fn generation(&self) -> u64 {
         self.reader.searcher().generation().generation_id()
+    }
+
+    /// The opstamp of the commit searches read now, as `meta.json` records it: the same number
+    /// in every process that serves that commit (a merge keeps it), so a fleet's servers can be
+    /// seen to agree on what they serve. It only grows.
+    pub fn commit_opstamp(&self) -> u64 {
+        self.reader.snapshot().opstamp
     }
 
     /// Number of sources and passages in the committed index.
@@ -509,6 +603,19 @@ impl Library {
         self.install(snapshot);
         Ok(())
     }
+}
+
+/// Writes the schema marker to a file of this process's own, then renames it into place, so
+/// that no reader sees it half written.
+fn write_marker(marker: &Path) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Io { path, source }
+    };
+    let json = serde_json::json!({ "schema_version": SCHEMA_VERSION }).to_string();
+    let part = marker.with_extension(format!("json.{}.part", std::process::id()));
+    std::fs::write(&part, json).map_err(io(&part))?;
+    std::fs::rename(&part, marker).map_err(io(marker))
 }
 
 fn text_of(doc: &TantivyDocument, field: tantivy::schema::Field) -> Option<&str> {

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use evident_core::{Document, Passage};
 use tantivy::{doc, IndexWriter, Term};
@@ -42,6 +43,39 @@ impl Library {
             removed: HashSet::new(),
             new_vectors: Vec::new(),
         })
+    }
+
+    /// [`Library::writer`], waiting up to `wait` while another process holds the writer lock
+    /// (tantivy's lock does not block, so it is tried again every [`LOCK_POLL`]). For a
+    /// process that may start beside another one that is writing — two servers started at
+    /// once on an empty data folder, both about to index the starter library. Past `wait`,
+    /// the lock error (see [`Error::is_writer_busy`]).
+    pub fn writer_waiting(&self, heap_bytes: usize, wait: Duration) -> Result<LibraryWriter<'_>> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.writer(heap_bytes) {
+                Err(e) if e.is_writer_busy() && Instant::now() < deadline => {
+                    std::thread::sleep(LOCK_POLL.min(deadline - Instant::now()));
+                }
+                done => return done,
+            }
+        }
+    }
+}
+
+/// How often [`Library::writer_waiting`] tries the writer lock again.
+const LOCK_POLL: Duration = Duration::from_millis(200);
+
+impl Error {
+    /// True when another writer — in this process or another — holds the index's writer lock.
+    pub fn is_writer_busy(&self) -> bool {
+        matches!(
+            self,
+            Error::Tantivy(tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _
+            ))
+        )
     }
 }
 

@@ -450,3 +450,39 @@ fn refreshing_during_commits_never_pairs_an_index_with_another_commits_vectors()
         assert!(seen > 0, "the server saw the commits as they came");
     });
 }
+
+/// Issue 13 (fleet): what `/metrics` reports is the commit served, so two processes serving
+/// one commit report one number — unlike the searcher generation, counted per process.
+#[test]
+fn two_libraries_on_one_folder_report_the_same_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Library::open(dir.path()).unwrap();
+    let cli = Library::open(dir.path()).unwrap();
+    assert_eq!(server.commit_opstamp(), cli.commit_opstamp());
+    let before = server.commit_opstamp();
+    add(&cli, &[nam()]);
+    assert!(cli.commit_opstamp() > before, "a commit moves it on");
+    assert_eq!(
+        server.commit_opstamp(),
+        before,
+        "not served before a refresh"
+    );
+    assert!(server.refresh().unwrap());
+    assert_eq!(server.commit_opstamp(), cli.commit_opstamp());
+
+    let gout = doc(
+        "t:gout",
+        "Gout",
+        SourceKind::Guideline,
+        &[("Treatment", "Colchicine or an NSAID treats a gout flare.")],
+    );
+    add(&server, &[gout]);
+    assert!(cli.refresh().unwrap());
+    assert_eq!(server.commit_opstamp(), cli.commit_opstamp());
+    let late = Library::open(dir.path()).unwrap();
+    assert_eq!(
+        late.commit_opstamp(),
+        server.commit_opstamp(),
+        "and a third, opened later"
+    );
+}

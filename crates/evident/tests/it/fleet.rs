@@ -473,3 +473,105 @@ fn two_servers_on_one_postgres_and_one_data_folder_act_as_one_service() {
 fn two_servers_on_one_sqlite_file_and_one_data_folder_act_as_one_service() {
     fleet(Db::Sqlite);
 }
+
+/// Waits until `check` holds, for up to a minute (servers starting in a debug build).
+fn within_a_minute(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not within 60 s: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn log_of(s: &Server) -> String {
+    std::fs::read_to_string(&s.log).unwrap_or_default()
+}
+
+/// After servers started together on an empty folder: exactly one of them indexed the starter
+/// library (printed its report), each of its sources is there once, and both serve it.
+fn assert_indexed_once(data: &Path, servers: &[Server]) {
+    let logs: Vec<String> = servers.iter().map(log_of).collect();
+    let reports: Vec<&str> = logs
+        .iter()
+        .filter_map(|l| l.split("The library now holds ").nth(1))
+        .collect();
+    assert_eq!(reports.len(), 1, "one server indexed: {logs:#?}");
+    let held: usize = reports[0]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a source count in {}", reports[0]));
+    let ids = crate::listed_ids(data);
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no source twice: {ids:?}");
+    assert_eq!(ids.len(), held, "{ids:?}");
+    let starter = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../library"))
+        .unwrap()
+        .count();
+    assert!(ids.len() >= starter, "every starter file: {ids:?}");
+    for s in servers {
+        assert!(
+            !s.found("gout flare").is_empty(),
+            "{} serves the library",
+            s.addr
+        );
+    }
+}
+
+/// Issue 13: two servers started at once on an empty data folder. One indexes the starter
+/// library; the other finds the writer lock taken (or the library already filled), waits, and
+/// serves what the first wrote instead of failing or indexing it again.
+#[test]
+fn two_servers_started_at_once_on_an_empty_folder_index_the_starter_library_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut servers = [
+        Server::start("a", tmp.path(), &data, &Db::Sqlite),
+        Server::start("b", tmp.path(), &data, &Db::Sqlite),
+    ];
+    for s in &mut servers {
+        s.wait_ready();
+    }
+    assert_indexed_once(&data, &servers);
+}
+
+/// The same with the writer lock held while both start (as by an `evident library add`), so
+/// that both must wait: neither fails nor gets ready while it is held, both do once it is let
+/// go, and still only one of them indexes.
+#[test]
+fn servers_on_an_empty_library_wait_for_the_writer_they_find() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let lib = evident_index::Library::open(&data.join("index")).unwrap();
+    let writer = lib.writer(30_000_000).unwrap();
+    let mut servers = [
+        Server::start("a", tmp.path(), &data, &Db::Sqlite),
+        Server::start("b", tmp.path(), &data, &Db::Sqlite),
+    ];
+    within_a_minute("both servers wait for the writer", || {
+        servers
+            .iter()
+            .all(|s| log_of(s).contains("Another process is writing the library"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    for s in &mut servers {
+        assert!(
+            s.child.try_wait().unwrap().is_none(),
+            "{} waits rather than exits",
+            s.addr
+        );
+        assert!(
+            http(&s.addr, "GET", "/readyz", &[], "").is_err(),
+            "{} does not serve before the library is filled",
+            s.addr
+        );
+    }
+    drop(writer);
+    for s in &mut servers {
+        s.wait_ready();
+    }
+    assert_indexed_once(&data, &servers);
+}
