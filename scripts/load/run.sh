@@ -15,6 +15,9 @@
 #   EVIDENT_LOAD_TIMEOUT     seconds wrk waits for a response before counting a timeout error
 #                            (default 10: composing takes seconds on a busy 2-core machine)
 #   MALLOC_ARENA_MAX=2       (glibc) passes to the server: compare the curve with fewer arenas
+#   EVIDENT_LOAD_HEAPTRACK=1 runs the server under heaptrack (Debian package `heaptrack`) and
+#                            prints what it still held at exit and its peak, by allocation site
+#                            (the profile is target/load/heaptrack.*.zst; slower requests)
 #
 # DATA_DIR holds the index to serve (for the shared corpora with embeddings:
 # `evident bench --embed --scratch DATA_DIR/index --keep`). The articles go to a fresh SQLite
@@ -70,7 +73,13 @@ echo "embedding model: ${EVIDENT_MODEL_DIR:-<data>/models (BM25 only if absent; 
 
 db="$out/load-$$.db"
 rm -f "$db" "$db-wal" "$db-shm"
-EVIDENT_DATA="$data" "$bin" serve --addr "127.0.0.1:$port" --ask-rate 0 \
+profiler=()
+if [ -n "${EVIDENT_LOAD_HEAPTRACK:-}" ]; then
+  command -v heaptrack >/dev/null || { echo "heaptrack not found: apt-get install heaptrack" >&2; exit 1; }
+  rm -f "$out"/heaptrack.*
+  profiler=(heaptrack -o "$out/heaptrack")
+fi
+EVIDENT_DATA="$data" "${profiler[@]}" "$bin" serve --addr "127.0.0.1:$port" --ask-rate 0 \
     --database-url "$db" > "$out/serve.log" 2>&1 &
 server=$!
 sampler=
@@ -80,6 +89,11 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 base="http://127.0.0.1:$port"
+# Under heaptrack the server is the wrapper's child: sample (and stop) the server itself.
+launcher=$server
+if [ ${#profiler[@]} -gt 0 ]; then
+  server=$(pgrep -n -f -- "$bin serve --addr 127.0.0.1:$port")
+fi
 
 # The RSS curve: "seconds phase MB" every $every s, the phase named in $out/phase.
 echo start > "$out/phase"
@@ -87,9 +101,11 @@ echo start > "$out/phase"
 (
   t0=$(date +%s)
   while kill -0 "$server" 2>/dev/null; do
-    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$server/status" 2>/dev/null || true)
+    # VmRSS, and its parts: anonymous memory (the heap) and file pages (the index, mapped).
+    kb=$(awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%d\t", $2 / 1024}' "/proc/$server/status" \
+      2>/dev/null || true)
     [ -n "$kb" ] && printf '%s\t%s\t%s\n' "$(( $(date +%s) - t0 ))" "$(cat "$out/phase")" \
-      "$(( kb / 1024 ))" >> "$out/rss.tsv"
+      "${kb%$'\t'}" >> "$out/rss.tsv"
     sleep "$every"
   done
 ) &
@@ -142,7 +158,22 @@ printf 'phase\treq/s\terrors\tnon-2xx\n'
 cat "$out/summary.tsv"
 echo
 echo "=== server RSS (VmRSS, MB) every ${every}s; MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-unset}"
-printf 's\tphase\tMB\n'
+printf 's\tphase\tRSS MB\tanon MB\tfile MB\n'
 cat "$out/rss.tsv"
-awk -F'\t' '{ last[$2] = $3; if ($3 > max[$2]) max[$2] = $3 } END {
-  for (p in last) printf "%s: last %s MB, max %s MB\n", p, last[p], max[p] }' "$out/rss.tsv" | sort
+awk -F'\t' '{ last[$2] = $3; if ($3 > max[$2]) max[$2] = $3; anon[$2] = $4 } END {
+  for (p in last) printf "%s: last %s MB (anonymous %s MB), max %s MB\n", p, last[p], anon[p], max[p] }' \
+  "$out/rss.tsv" | sort
+
+if [ ${#profiler[@]} -gt 0 ]; then
+  echo
+  echo "=== heaptrack: the server stopped by SIGTERM"
+  kill -TERM "$server"
+  wait "$launcher" || true
+  profile=$(ls "$out"/heaptrack*.zst "$out"/heaptrack*.gz 2>/dev/null | head -1)
+  heaptrack_print -f "$profile" --print-leaks 1 --print-peaks 1 --print-allocators 0 \
+      --print-temporary 0 --peak-limit 8 --print-histogram "$out/heaptrack-histogram.txt" \
+      > "$out/heaptrack.txt" 2>&1 || true
+  grep -E "^(total runtime|calls to allocation|temporary memory|peak heap|peak RSS|total memory leaked)" \
+      "$out/heaptrack.txt" || true
+  echo "whole report: $out/heaptrack.txt"
+fi
