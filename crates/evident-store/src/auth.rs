@@ -638,11 +638,54 @@ fn set_hash(tx: &mut dyn Tx, user: &User, hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// Gives `username` another role; it applies to their live sessions and tokens at once.
+/// PostgreSQL advisory lock key that serialises changes that could leave no enabled admin
+/// ("admins" in ASCII, as a number): two admins demoting each other at once must not both pass
+/// the count. SQLite's `BEGIN IMMEDIATE` already serialises writers.
+const ADMINS_LOCK: i64 = 0x61_64_6d_69_6e_73;
+
+/// Refuses, for a signed-in `actor`, a change that would take `user` (with password hash
+/// `hash`) out of the enabled admins when no other enabled admin is left: nobody could then
+/// manage accounts on the site. The operator at the command line (`actor` `None`) is not held
+/// back: they can always add an admin again with `evident user add`.
+fn keep_an_admin(
+    db: &Db,
+    tx: &mut dyn Tx,
+    actor: Option<&User>,
+    user: &User,
+    hash: &str,
+    what: &str,
+) -> Result<()> {
+    if actor.is_none() || user.role != Role::Admin || hash.starts_with(DISABLED_MARK) {
+        return Ok(());
+    }
+    if let Db::Postgres(_) = db {
+        tx.execute("SELECT pg_advisory_xact_lock(?)", &[ADMINS_LOCK.into()])?;
+    }
+    let others = tx
+        .query_one(
+            &format!("SELECT COUNT(*) FROM users u WHERE u.role = ? AND u.id <> ? AND {ENABLED}"),
+            &[Role::Admin.code().into(), user.id.into()],
+        )?
+        .int(0)?;
+    if others == 0 {
+        return Err(Error::Forbidden(format!(
+            "{} is the last enabled admin, so they may not be {what}; make another user admin \
+             first",
+            user.username
+        )));
+    }
+    Ok(())
+}
+
+/// Gives `username` another role; it applies to their live sessions and tokens at once. The
+/// last enabled admin is not demoted ([`keep_an_admin`]).
 pub(crate) fn set_role(db: &Db, actor: Option<&User>, username: &str, role: Role) -> Result<User> {
     require_admin(actor, None, "change roles")?;
     db.run(Mode::Write, |tx| {
-        let (user, _) = find_user(tx, username)?;
+        let (user, hash) = find_user(tx, username)?;
+        if role != Role::Admin {
+            keep_an_admin(db, tx, actor, &user, &hash, "demoted")?;
+        }
         tx.execute(
             "UPDATE users SET role = ? WHERE id = ?",
             &[role.code().into(), user.id.into()],
@@ -658,7 +701,8 @@ pub(crate) fn set_role(db: &Db, actor: Option<&User>, username: &str, role: Role
 }
 
 /// Disables (`true`) or enables `username`. A disabled user cannot sign in, their sessions are
-/// ended and their API tokens are not honoured until they are enabled again.
+/// ended and their API tokens are not honoured until they are enabled again. The last enabled
+/// admin is not disabled ([`keep_an_admin`]).
 pub(crate) fn set_disabled(
     db: &Db,
     actor: Option<&User>,
@@ -672,6 +716,9 @@ pub(crate) fn set_disabled(
             return Err(Error::Forbidden(
                 "you may not disable yourself; ask another admin".into(),
             ));
+        }
+        if disabled {
+            keep_an_admin(db, tx, actor, &user, &hash, "disabled")?;
         }
         let bare = hash.strip_prefix(DISABLED_MARK).unwrap_or(&hash);
         let new = if disabled {

@@ -7,6 +7,7 @@
 //! [`crate::forms::CsrfForm`]) and the version number the user saw; the store refuses a stale
 //! version or a concurrent change (409, "reload").
 
+mod accounts;
 mod actions;
 mod audit;
 mod history;
@@ -41,6 +42,19 @@ pub fn routes(_state: &AppState) -> Router<AppState> {
         .route("/review/{id}/merge", post(actions::merge))
         .route("/review/{id}/history", get(history::history))
         .route("/admin/audit", get(audit::audit))
+        .route(
+            "/admin/users",
+            get(accounts::users).post(accounts::add_user),
+        )
+        .route("/admin/users/role", post(accounts::set_role))
+        .route("/admin/users/disable", post(accounts::set_disabled))
+        .route("/admin/users/logout", post(accounts::end_sessions))
+        .route("/admin/users/password", post(accounts::set_password))
+        .route(
+            "/admin/tokens",
+            get(accounts::tokens).post(accounts::issue_token),
+        )
+        .route("/admin/tokens/revoke", post(accounts::revoke_token))
 }
 
 /// A whole page in the site layout around `body`.

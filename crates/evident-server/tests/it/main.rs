@@ -2,6 +2,7 @@
 //! library indexed into a temp index, a temp SQLite store), driven by an HTTP client and, for the
 //! end-to-end flow, by headless Chromium over WebDriver.
 
+mod accounts;
 mod api;
 mod browser;
 mod generative;

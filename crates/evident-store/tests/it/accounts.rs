@@ -1,6 +1,8 @@
 //! Account management (issue 13, finding 10): the password policy, password and role changes,
 //! disabling users, signing them out, and API tokens issued, listed and revoked by id.
 
+use std::sync::{Arc, Barrier};
+
 use evident_core::Role;
 use evident_store::{Error, MIN_PASSWORD_CHARS};
 
@@ -13,6 +15,8 @@ both_backends!(
     disabled_users_cannot_sign_in_and_their_sessions_and_tokens_stop,
     logout_ends_every_session_of_that_user,
     tokens_are_issued_listed_and_revoked_by_id,
+    the_last_enabled_admin_is_neither_demoted_nor_disabled,
+    two_admins_demoting_each_other_at_once_leave_one_admin,
 );
 
 fn invalid(result: Result<impl std::fmt::Debug, Error>) -> String {
@@ -312,4 +316,128 @@ fn tokens_are_issued_listed_and_revoked_by_id(db: &TestDb) {
             .count(),
         2
     );
+}
+
+fn forbidden(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::Forbidden(why)) => why,
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+}
+
+fn role_of(db: &TestDb, username: &str) -> Role {
+    db.store.user_by_name(username).unwrap().unwrap().role
+}
+
+fn the_last_enabled_admin_is_neither_demoted_nor_disabled(db: &TestDb) {
+    let store = &db.store;
+    let root = store
+        .create_user(None, "root", "Root", PASSWORD, Role::Admin)
+        .unwrap();
+    let why = forbidden(store.set_role(Some(&root), "root", Role::Editor));
+    assert!(
+        why.contains("root is the last enabled admin") && why.contains("another user admin"),
+        "{why}"
+    );
+    assert_eq!(role_of(db, "root"), Role::Admin);
+    // Promoting an admin to admin is no demotion.
+    store.set_role(Some(&root), "root", Role::Admin).unwrap();
+
+    // With a second admin, one of them may step down.
+    let ann = store
+        .create_user(None, "ann", "Ann", PASSWORD, Role::Admin)
+        .unwrap();
+    store.set_role(Some(&root), "root", Role::Editor).unwrap();
+    assert_eq!(role_of(db, "root"), Role::Editor);
+    // `root` as the page saw them before the demotion (a request already past the role gate):
+    // the store still refuses to leave nobody in charge.
+    let why = forbidden(store.set_role(Some(&root), "ann", Role::Reader));
+    assert!(why.contains("ann is the last enabled admin"), "{why}");
+    let why = forbidden(store.set_disabled(Some(&root), "ann", true));
+    assert!(why.contains("ann is the last enabled admin"), "{why}");
+    assert!(!store.is_disabled("ann").unwrap());
+    assert_eq!(role_of(db, "ann"), Role::Admin);
+
+    // A disabled admin is no admin to fall back on; demoting one is allowed.
+    store
+        .create_user(None, "bea", "Bea", PASSWORD, Role::Admin)
+        .unwrap();
+    store.set_disabled(Some(&ann), "bea", true).unwrap();
+    forbidden(store.set_role(Some(&ann), "ann", Role::Editor));
+    store.set_role(Some(&ann), "bea", Role::Reviewer).unwrap();
+    store.set_role(Some(&ann), "bea", Role::Admin).unwrap();
+    store.set_disabled(Some(&ann), "bea", false).unwrap();
+    let bea = store.user_by_name("bea").unwrap().unwrap();
+    store.set_role(Some(&bea), "ann", Role::Editor).unwrap();
+    assert_eq!(role_of(db, "ann"), Role::Editor);
+
+    // The operator at the command line is not held back: they can always add an admin again.
+    store.set_role(None, "bea", Role::Reader).unwrap();
+    assert!(store
+        .list_users()
+        .unwrap()
+        .iter()
+        .all(|u| u.role != Role::Admin));
+    // `bea` as signed in before the change: the log is for admins.
+    let log = store.audit_log(Some(&bea), 0).unwrap();
+    assert_eq!(
+        log.iter().filter(|e| e.action == "user_role").count(),
+        6,
+        "a refused change was logged: {log:?}"
+    );
+}
+
+/// Two admins each demoting (or disabling) the other at the same moment, on their own
+/// connections: one change passes, the other is refused, and an enabled admin remains.
+fn two_admins_demoting_each_other_at_once_leave_one_admin(db: &TestDb) {
+    let store = &db.store;
+    for round in 0..6 {
+        let names = [format!("a{round}"), format!("b{round}")];
+        let admins: Vec<_> = names
+            .iter()
+            .map(|n| {
+                store
+                    .create_user(None, n, n, PASSWORD, Role::Admin)
+                    .unwrap()
+            })
+            .collect();
+        let barrier = Arc::new(Barrier::new(2));
+        let disable = round % 2 == 1;
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                let actor = admins[i].clone();
+                let target = names[1 - i].clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    if disable {
+                        store.set_disabled(Some(&actor), &target, true).map(|_| ())
+                    } else {
+                        store
+                            .set_role(Some(&actor), &target, Role::Editor)
+                            .map(|_| ())
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let passed = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(passed, 1, "round {round}: {results:?}");
+        assert!(
+            results.iter().any(
+                |r| matches!(r, Err(Error::Forbidden(why)) if why.contains("last enabled admin"))
+            ),
+            "round {round}: {results:?}"
+        );
+        let enabled_admins = names
+            .iter()
+            .filter(|n| role_of(db, n) == Role::Admin && !store.is_disabled(n).unwrap())
+            .count();
+        assert_eq!(enabled_admins, 1, "round {round}");
+        // Out of the way for the next round.
+        for n in &names {
+            store.set_role(None, n, Role::Reader).unwrap();
+        }
+    }
 }
