@@ -289,6 +289,17 @@ fn users_url(done: &str, user: &User, extra: &str) -> String {
     )
 }
 
+/// The users page again, with the message of a role name that is not one.
+async fn invalid_role(
+    state: &AppState,
+    me: &User,
+    token: &str,
+    message: String,
+) -> Result<Response, PageError> {
+    let notice = Notice::refused(AppError::Invalid(message))?;
+    users_page(state, me, token, notice).await
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct AddUserForm {
     username: String,
@@ -307,10 +318,7 @@ pub(super) async fn add_user(
     let me = admin!(user, USERS);
     let role = match form.role.parse::<Role>() {
         Ok(role) => role,
-        Err(e) => {
-            let notice = Notice::refused(AppError::Invalid(e.to_string()))?;
-            return users_page(&state, &me, &token.0, notice).await;
-        }
+        Err(e) => return invalid_role(&state, &me, &token.0, e.to_string()).await,
     };
     on_users(
         &state,
@@ -345,10 +353,7 @@ pub(super) async fn set_role(
     let me = admin!(user, USERS);
     let role = match form.role.parse::<Role>() {
         Ok(role) => role,
-        Err(e) => {
-            let notice = Notice::refused(AppError::Invalid(e.to_string()))?;
-            return users_page(&state, &me, &token.0, notice).await;
-        }
+        Err(e) => return invalid_role(&state, &me, &token.0, e.to_string()).await,
     };
     on_users(
         &state,
