@@ -1,10 +1,11 @@
 //! Measures the embedded backend: `cargo run -p evident-generate --example speed -- MODEL.gguf
 //! [PROMPT_WORDS] [MAX_TOKENS]` prints prompt and generation speed and time to first token.
+//! `EVIDENT_GENERATOR_PROMPT_F32=0` reads the prompt with the quantized weights only.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use evident_generate::{Embedded, Generator, Request};
+use evident_generate::{Embedded, EmbeddedOptions, Generator, Request};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -15,7 +16,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let words: usize = args.next().map_or(Ok(600), |a| a.parse())?;
     let max_tokens: u32 = args.next().map_or(Ok(64), |a| a.parse())?;
     let loading = std::time::Instant::now();
-    let model = Embedded::load(&path)?;
+    let mut options = EmbeddedOptions::default();
+    if std::env::var("EVIDENT_GENERATOR_PROMPT_F32").as_deref() == Ok("0") {
+        options.prompt_f32_budget = 0;
+    }
+    let model = Embedded::load_with(&path, options)?;
     eprintln!(
         "loaded {} in {:.2} s",
         path.display(),

@@ -45,7 +45,7 @@ mod openai;
 mod semaphore;
 
 pub use embedded::tokenizer::GgufTokenizer;
-pub use embedded::{Embedded, EmbeddedOptions, MASK_BUDGET, PROMPT_CHUNK};
+pub use embedded::{Embedded, EmbeddedOptions, PROMPT_CHUNK, PROMPT_F32_BUDGET};
 pub use error::{Error, Result};
 pub use generator::{Finish, Generation, Generator, Request};
 pub use models::{fetch, fetch_with, present, verify, GeneratorModel};
