@@ -123,7 +123,8 @@ pub fn compose_generative(
                 !head.is_empty() && (title.starts_with(&head) || head.starts_with(&title))
             });
             if echoed && word_count(rest) >= 4 {
-                sentence.text = capitalized(rest.trim_start());
+                // "Title: - item": the list mark goes with the title.
+                sentence.text = capitalized(rest.trim_start_matches(['-', '•', '–', ' ']));
             }
         }
         if !seen.insert(normalize_for_match(&sentence.text)) {
@@ -143,6 +144,18 @@ pub fn compose_generative(
                     supported: false,
                     reason_code: Some("no_citation".into()),
                     reason: Some("cites no passage given to the model".into()),
+                },
+            });
+            return ControlFlow::Continue(());
+        }
+        if let Some(why) = fragment(&sentence.text) {
+            report.withheld.push(WithheldStatement {
+                text: sentence.text,
+                passage_ids,
+                check: SupportCheck {
+                    supported: false,
+                    reason_code: Some("fragment".into()),
+                    reason: Some(format!("not a whole sentence: {why}")),
                 },
             });
             return ControlFlow::Continue(());
@@ -373,6 +386,34 @@ struct Parsed {
 
 /// Reads one raw sentence: citation groups (`[2]`, `[1, 3]`, `[2][4]`, `[1-2]`) out and collected,
 /// list markers and emphasis off. `None` for a heading, a fragment or nothing.
+/// Why a model sentence is not a whole sentence a reader can take on its own, if it is not: too
+/// short, broken off mid-sentence, or a heading run into a list item (a lower-case start was
+/// capitalised by [`parse_sentence`]). The support
+/// check passes such pieces (they claim nothing the passage lacks), but they read as litter.
+fn fragment(text: &str) -> Option<&'static str> {
+    /// Words a sentence does not end on.
+    const DANGLING: &[&str] = &[
+        "a", "an", "and", "as", "at", "by", "for", "from", "in", "is", "are", "of", "on", "or",
+        "than", "that", "the", "to", "with",
+    ];
+    if word_count(text) < 5 {
+        return Some("too short");
+    }
+    let last = text
+        .trim_end_matches(|c: char| !c.is_alphanumeric())
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    if DANGLING.contains(&last.as_str()) {
+        return Some("it breaks off mid-sentence");
+    }
+    if text.contains(": - ") || text.contains(": • ") {
+        return Some("a heading run into a list item");
+    }
+    None
+}
+
 fn parse_sentence(raw: &str, passages: usize) -> Option<Parsed> {
     let mut text = String::new();
     let mut cites: Vec<usize> = Vec::new();

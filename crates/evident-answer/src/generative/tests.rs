@@ -321,6 +321,54 @@ fn a_model_sentence_without_a_passed_check_fails_verification() {
 }
 
 #[test]
+fn fragments_are_withheld_even_when_their_words_are_in_the_passage() {
+    let g = grounded();
+    let written = "Allopurinol is the first-line drug to lower urate in gout [1].\n\
+        Allopurinol is started at 100 mg daily [1].\n\
+        Treat a gout flare with colchicine [2].\n\
+        Allopurinol is first-line [1].\n\
+        and the dose is raised every 2 to 4 weeks [1].\n\
+        Urate-lowering therapy: - Start allopurinol at 100 mg daily [1].\n\
+        The dose of allopurinol is raised every 2 to 4 weeks for [1].\n\
+        Guideline acr: - Start allopurinol at 100 mg daily [1].\n\
+        Prostate-specific antigen (PSA) testing [1].";
+    let model = Scripted::new(written, 11);
+    let a = compose_generative(&g, &model, &GenerativeOptions::default(), &mut |_| {});
+    assert_eq!(a.verify(), Ok(()));
+    let report = a.generation.as_ref().unwrap();
+    let published: Vec<&str> = a.statements().map(|s| s.text.as_str()).collect();
+    // Three words are no sentence at all; a lower-case start is a sentence capitalised.
+    assert_eq!(
+        (report.proposed, report.published),
+        (8, 5),
+        "{published:?} {report:?}"
+    );
+    assert!(published.contains(&"And the dose is raised every 2 to 4 weeks."));
+    // An echoed title's list mark goes with it.
+    assert!(
+        published.contains(&"Start allopurinol at 100 mg daily."),
+        "{published:?}"
+    );
+    let reasons: Vec<&str> = report
+        .withheld
+        .iter()
+        .map(|w| w.check.reason.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "not a whole sentence: a heading run into a list item",
+            "not a whole sentence: it breaks off mid-sentence",
+            "not a whole sentence: too short",
+        ]
+    );
+    assert!(report
+        .withheld
+        .iter()
+        .all(|w| w.check.reason_code.as_deref() == Some("fragment")));
+}
+
+#[test]
 fn parsing_takes_citations_out_and_drops_headings_and_fragments() {
     let p = |s: &str| parse_sentence(s, 3);
     assert_eq!(
