@@ -387,14 +387,14 @@ struct Parsed {
 /// Reads one raw sentence: citation groups (`[2]`, `[1, 3]`, `[2][4]`, `[1-2]`) out and collected,
 /// list markers and emphasis off. `None` for a heading, a fragment or nothing.
 /// Why a model sentence is not a whole sentence a reader can take on its own, if it is not: too
-/// short, broken off mid-sentence, or a heading run into a list item (a lower-case start was
-/// capitalised by [`parse_sentence`]). The support
+/// short or broken off mid-sentence (a lower-case start was capitalised, and a list item run
+/// into its lead-in, "… include: - Watchful waiting", joined to it, by [`parse_sentence`]). The support
 /// check passes such pieces (they claim nothing the passage lacks), but they read as litter.
 fn fragment(text: &str) -> Option<&'static str> {
     /// Words a sentence does not end on.
     const DANGLING: &[&str] = &[
-        "a", "an", "and", "as", "at", "by", "for", "from", "in", "is", "are", "of", "on", "or",
-        "than", "that", "the", "to", "with",
+        "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "than", "the",
+        "to", "with",
     ];
     if word_count(text) < 5 {
         return Some("too short");
@@ -407,9 +407,6 @@ fn fragment(text: &str) -> Option<&'static str> {
         .to_lowercase();
     if DANGLING.contains(&last.as_str()) {
         return Some("it breaks off mid-sentence");
-    }
-    if text.contains(": - ") || text.contains(": • ") {
-        return Some("a heading run into a list item");
     }
     None
 }
@@ -461,6 +458,10 @@ fn parse_sentence(raw: &str, passages: usize) -> Option<Parsed> {
     }
     if !text.ends_with(['.', '!', '?']) {
         text.push('.');
+    }
+    // A list's lead-in and its first item on one line: "… include: - Watchful waiting."
+    for mark in [": - ", ": • ", ": – "] {
+        text = text.replace(mark, ": ");
     }
     Some(Parsed {
         text: capitalized(&text),
