@@ -124,7 +124,7 @@ pub fn compose_generative(
             });
             if echoed && word_count(rest) >= 4 {
                 // "Title: - item": the list mark goes with the title.
-                sentence.text = capitalized(rest.trim_start_matches(['-', '•', '–', ' ']));
+                sentence.text = capitalized(rest.trim_start_matches(LIST_MARKS));
             }
         }
         if !seen.insert(normalize_for_match(&sentence.text)) {
@@ -136,36 +136,24 @@ pub fn compose_generative(
             .iter()
             .map(|&i| evidence[i].citation.passage_id.clone())
             .collect();
-        if sentence.cites.is_empty() {
-            report.withheld.push(WithheldStatement {
-                text: sentence.text,
-                passage_ids,
-                check: SupportCheck {
-                    supported: false,
-                    reason_code: Some("no_citation".into()),
-                    reason: Some("cites no passage given to the model".into()),
-                },
-            });
-            return ControlFlow::Continue(());
-        }
-        if let Some(why) = fragment(&sentence.text) {
-            report.withheld.push(WithheldStatement {
-                text: sentence.text,
-                passage_ids,
-                check: SupportCheck {
-                    supported: false,
-                    reason_code: Some("fragment".into()),
-                    reason: Some(format!("not a whole sentence: {why}")),
-                },
-            });
-            return ControlFlow::Continue(());
-        }
-        let passages: Vec<&str> = sentence
-            .cites
-            .iter()
-            .map(|&i| evidence[i].citation.passage.as_str())
-            .collect();
-        let check = support(&check_claim(&sentence.text, &passages));
+        // Refused before the checker reads it: no citation, or not a whole sentence.
+        let refused = if sentence.cites.is_empty() {
+            Some(refusal(
+                "no_citation",
+                "cites no passage given to the model".into(),
+            ))
+        } else {
+            fragment(&sentence.text)
+                .map(|why| refusal("fragment", format!("not a whole sentence: {why}")))
+        };
+        let check = refused.unwrap_or_else(|| {
+            let passages: Vec<&str> = sentence
+                .cites
+                .iter()
+                .map(|&i| evidence[i].citation.passage.as_str())
+                .collect();
+            support(&check_claim(&sentence.text, &passages))
+        });
         if !check.supported {
             report.withheld.push(WithheldStatement {
                 text: sentence.text,
@@ -386,6 +374,15 @@ struct Parsed {
 
 /// Reads one raw sentence: citation groups (`[2]`, `[1, 3]`, `[2][4]`, `[1-2]`) out and collected,
 /// list markers and emphasis off. `None` for a heading, a fragment or nothing.
+/// A check that refused a sentence for `code`, with its reason.
+fn refusal(code: &str, reason: String) -> SupportCheck {
+    SupportCheck {
+        supported: false,
+        reason_code: Some(code.into()),
+        reason: Some(reason),
+    }
+}
+
 /// Why a model sentence is not a whole sentence a reader can take on its own, if it is not: too
 /// short or broken off mid-sentence (a lower-case start was capitalised, and a list item run
 /// into its lead-in, "… include: - Watchful waiting", joined to it, by [`parse_sentence`]). The support
@@ -410,6 +407,9 @@ fn fragment(text: &str) -> Option<&'static str> {
     }
     None
 }
+
+/// What opens a list item ("- ", "• ", "– ").
+const LIST_MARKS: [char; 4] = ['-', '•', '–', ' '];
 
 fn parse_sentence(raw: &str, passages: usize) -> Option<Parsed> {
     let mut text = String::new();
@@ -437,7 +437,7 @@ fn parse_sentence(raw: &str, passages: usize) -> Option<Parsed> {
     let text = text.replace("**", "").replace('*', " ").replace('`', "");
     let mut text = text.trim();
     // List markers: "- ", "• ", "1. ", "2) ".
-    text = text.trim_start_matches(['-', '•', '–', ' ']);
+    text = text.trim_start_matches(LIST_MARKS);
     if let Some(pos) = text.find(['.', ')']) {
         if pos > 0 && pos <= 2 && text[..pos].chars().all(|c| c.is_ascii_digit()) {
             text = text[pos + 1..].trim_start();
