@@ -343,12 +343,50 @@ struct Scratch {
     tmp: Vec<f32>,
 }
 
+/// Below this many rows (a query, a short text) [`linear`] computes the transposed product.
+const FEW_ROWS: usize = 128;
+
 /// out (rows × outputs) = x (rows × inputs) · W (inputs × outputs) + b
 fn linear(x: &[f32], rows: usize, d: &Dense, out: &mut Vec<f32>) {
     out.clear();
     out.reserve(rows * d.outputs);
     for _ in 0..rows {
         out.extend_from_slice(&d.bias);
+    }
+    if rows < FEW_ROWS {
+        // outᵀ (outputs × rows) = Wᵀ (outputs × inputs) · xᵀ (inputs × rows): with few rows,
+        // the weight as the left operand is read in place, contiguous along the long side that
+        // gemm's kernels vectorise over, instead of in strided slivers with most of each
+        // kernel's rows empty (a one-question embedding took about 3× longer that way).
+        // SAFETY: the same three row-major matrices as below, addressed through their
+        // transposes: element (j, r) of outᵀ is out[r·outputs + j], (j, i) of Wᵀ is
+        // W[i·outputs + j], (i, r) of xᵀ is x[r·inputs + i].
+        unsafe {
+            gemm::gemm(
+                d.outputs,
+                rows,
+                d.inputs,
+                out.as_mut_ptr(),
+                d.outputs as isize,
+                1,
+                true,
+                d.weight.as_ptr(),
+                d.outputs as isize,
+                1,
+                x.as_ptr(),
+                d.inputs as isize,
+                1,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                // One text is one batch on one thread: let the pool's other threads share its
+                // products (a batch of many texts keeps every thread busy on its own).
+                gemm::Parallelism::Rayon(0),
+            );
+        }
+        return;
     }
     // SAFETY: x is rows × inputs, the weight inputs × outputs, out rows × outputs; all
     // row-major.

@@ -38,6 +38,7 @@ pub mod lexicon;
 pub mod library;
 pub mod query;
 pub mod schema;
+pub mod spelling;
 pub mod vectors;
 
 pub use error::{Error, Result};

@@ -47,9 +47,23 @@ pub struct RetrievalArgs {
     /// the embedding model is installed, else bm25.
     #[arg(long)]
     pub mode: Option<String>,
-    /// Query-layer weights, for tuning: title,trail,body,expansion,repeat.
+    /// Query-layer weights: title,trail,body,expansion,repeat[,focus[,correction[,filler]]] (the rest
+    /// keep their defaults).
     #[arg(long, value_delimiter = ',')]
     pub weights: Option<Vec<f32>>,
+    /// How a question becomes a query: `raw` (subject and message as typed), `focused` (the
+    /// same words, plus the concept the answer pipeline resolves in them, weighed by `focus`,
+    /// and the words it finds no part of what is asked weighed by `filler`), or `both`.
+    #[arg(long, default_value = "raw")]
+    pub query: QueryForm,
+    /// Choose weights by K-fold cross-validation over the judged queries (the grid is --grid):
+    /// per fold, the grid point best on the other folds, scored on the held-out one.
+    #[arg(long)]
+    pub cv: Option<usize>,
+    /// Grid for --cv: `name=v1,v2;name=v1,…` over title, trail, body, expansion, repeat,
+    /// focus, correction, filler and dense (hybrid fusion's dense weight).
+    #[arg(long)]
+    pub grid: Option<String>,
     /// How hybrid mode fuses BM25 and dense: `convex:W` or `rrf[:K[:W]]` (W = dense weight).
     /// Several, comma-separated, evaluate each (one embedding pass). Default: the built-in.
     #[arg(long, value_delimiter = ',')]
@@ -127,7 +141,22 @@ fn query_text(v: &Value) -> String {
     }
 }
 
+/// How a benchmark question becomes a query ([`RetrievalArgs::query`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryForm {
+    Raw,
+    Focused,
+    Both,
+}
+
 pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
+    let grid = match (&args.grid, args.cv) {
+        (Some(g), Some(k)) if k >= 2 => Some(crate::tune::parse_grid(g)?),
+        (Some(_), Some(_)) => bail!("--cv needs at least 2 folds"),
+        (Some(_), None) => bail!("--grid needs --cv K"),
+        (None, Some(_)) => bail!("--cv needs --grid (the weights to choose among)"),
+        (None, None) => None,
+    };
     let started = Instant::now();
     let records = read_jsonl(&args.corpus)?;
     let queries = read_jsonl(&args.queries)?;
@@ -227,17 +256,287 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     } else {
         args.fusion.clone()
     };
-    for mode in modes {
-        // Only hybrid mode fuses; the others run once.
-        let fusions = if mode == SearchMode::Hybrid {
-            &fusions[..]
-        } else {
-            &fusions[..1]
-        };
-        for &fusion in fusions {
-            run_mode(&lib, args, &queries, &qrels, threshold, mode, fusion)?;
+    let forms: &[QueryForm] = match args.query {
+        QueryForm::Both => &[QueryForm::Raw, QueryForm::Focused],
+        QueryForm::Raw => &[QueryForm::Raw],
+        QueryForm::Focused => &[QueryForm::Focused],
+    };
+    for &form in forms {
+        let prepared = prepare_queries(&lib, &queries, form)?;
+        if form == QueryForm::Raw {
+            let mut pairs = Vec::new();
+            let mut queries_with = 0;
+            for q in &prepared.queries {
+                let c = lib.corrections(&q.text)?;
+                queries_with += usize::from(!c.is_empty());
+                pairs.extend(c.into_iter().map(|(from, to)| format!("{from}→{to}")));
+            }
+            println!(
+                "spelling: {} words corrected in {queries_with} of {} queries{}{}",
+                pairs.len(),
+                prepared.queries.len(),
+                if pairs.is_empty() { "" } else { ": " },
+                pairs.join(", ")
+            );
+        }
+        if form == QueryForm::Focused {
+            println!(
+                "focused queries: a concept resolved in {} of {} questions ({:.1} ms per question)",
+                prepared.focused,
+                prepared.queries.len(),
+                prepared.took_ms / prepared.queries.len().max(1) as f64
+            );
+        }
+        for &mode in &modes {
+            // Only hybrid mode fuses; the others run once.
+            let fusions = if mode == SearchMode::Hybrid {
+                &fusions[..]
+            } else {
+                &fusions[..1]
+            };
+            for &fusion in fusions {
+                let case = Case {
+                    lib: &lib,
+                    args,
+                    queries: &prepared.queries,
+                    qrels: &qrels,
+                    threshold,
+                    mode,
+                    form,
+                };
+                match &grid {
+                    Some(axes) => cross_validate(&case, fusion, axes)?,
+                    None => run_mode(&case, fusion)?,
+                }
+            }
         }
     }
+    Ok(())
+}
+
+/// One query of a benchmark, as searched.
+struct Query {
+    qid: String,
+    text: String,
+    focus: evident_index::query::Focus,
+}
+
+struct Prepared {
+    queries: Vec<Query>,
+    /// Questions with a concept resolved.
+    focused: usize,
+    took_ms: f64,
+}
+
+/// The benchmark's questions as queries of `form`: for `focused`, each question's concept as
+/// the answer pipeline resolves it (its name and other names, which the query layer weighs by
+/// `focus`).
+fn prepare_queries(lib: &Library, queries: &[Value], form: QueryForm) -> Result<Prepared> {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let mut focused = 0;
+    for v in queries {
+        let Some(qid) = id_of(v, "qid") else { continue };
+        let text = query_text(v);
+        let mut focus = evident_index::query::Focus::default();
+        if form == QueryForm::Focused {
+            focus = focus_of(lib, &text)?;
+            focused += usize::from(!focus.names.is_empty());
+        }
+        out.push(Query { qid, text, focus });
+    }
+    Ok(Prepared {
+        queries: out,
+        focused,
+        took_ms: started.elapsed().as_secs_f64() * 1e3,
+    })
+}
+
+/// The concept of `question` as the answer pipeline resolves it, as the query layer's focus
+/// (its name and other names); empty when the question names none the library covers.
+pub(crate) fn focus_of(lib: &Library, question: &str) -> Result<evident_index::query::Focus> {
+    let resolved = evident_answer::concepts::resolve(lib, question)?;
+    let mut analyzer = lib.analyzer()?;
+    let mut filler = Vec::new();
+    for w in evident_core::text::words(question) {
+        if evident_answer::concepts::is_not_topic(&w.lower) {
+            filler.extend(evident_index::query::analyze(&mut analyzer, &w.lower));
+        }
+    }
+    let names: Vec<Vec<String>> = resolved
+        .concept
+        .map(|c| std::iter::once(c.stems).chain(c.synonyms).collect())
+        .unwrap_or_default();
+    // A word of the concept's name is never filler.
+    filler.retain(|s| !names.iter().flatten().any(|n| n == s));
+    filler.sort();
+    filler.dedup();
+    Ok(evident_index::query::Focus { names, filler })
+}
+
+/// What one evaluation runs: a library, its queries and judgements, a mode and query form.
+struct Case<'a> {
+    lib: &'a Library,
+    args: &'a RetrievalArgs,
+    queries: &'a [Query],
+    qrels: &'a Qrels,
+    threshold: i32,
+    mode: SearchMode,
+    form: QueryForm,
+}
+
+impl Case<'_> {
+    fn label(&self, fusion: Fusion) -> String {
+        let mode_name = format!("{:?}", self.mode).to_lowercase();
+        let form = match self.form {
+            QueryForm::Focused => " focused",
+            _ => "",
+        };
+        if self.mode == SearchMode::Hybrid {
+            format!("{mode_name}{form} {fusion:?}")
+        } else {
+            format!("{mode_name}{form}")
+        }
+    }
+
+    /// The search options of this case: evaluation defaults, `--weights`, then `fusion`.
+    fn options(&self, fusion: Fusion) -> Result<SearchOptions> {
+        let mut opts = SearchOptions {
+            k: self.args.k * 4,
+            priors: false,
+            expand: !self.args.no_expand,
+            snippets: false,
+            mode: self.mode,
+            fusion,
+            ids_only: true,
+            ..SearchOptions::default()
+        };
+        if let Some(w) = &self.args.weights {
+            if !(5..=8).contains(&w.len()) {
+                bail!("--weights takes 5 to 8 numbers: title,trail,body,expansion,repeat[,focus[,correction[,filler]]]");
+            }
+            let d = QueryWeights::default();
+            opts.weights = QueryWeights {
+                title: w[0],
+                trail: w[1],
+                body: w[2],
+                expansion: w[3],
+                repeat: w[4],
+                focus: w.get(5).copied().unwrap_or(d.focus),
+                correction: w.get(6).copied().unwrap_or(d.correction),
+                filler: w.get(7).copied().unwrap_or(d.filler),
+            };
+        }
+        Ok(opts)
+    }
+
+    /// Every query ranked with `opts`, and each query's latency in milliseconds.
+    fn run(&self, opts: &SearchOptions) -> Result<(Run, Vec<f64>)> {
+        let mut run = Run::new();
+        let mut latencies = Vec::new();
+        let mut opts = opts.clone();
+        for q in self.queries {
+            opts.focus.clone_from(&q.focus);
+            let t = Instant::now();
+            let hits = match self.lib.search(&q.text, &opts) {
+                Ok(h) => h,
+                Err(evident_index::Error::EmptyQuery(_)) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+            // A record scores by its best passage.
+            let mut best: HashMap<String, f32> = HashMap::new();
+            for h in hits {
+                let e = best.entry(h.passage.source_id).or_insert(f32::MIN);
+                *e = e.max(h.score);
+            }
+            let mut ranked: Vec<(String, f32)> = best.into_iter().collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+            ranked.truncate(self.args.k);
+            latencies.push(t.elapsed().as_secs_f64() * 1e3);
+            run.insert(q.qid.clone(), ranked);
+        }
+        Ok((run, latencies))
+    }
+}
+
+/// Chooses among the grid's points by k-fold cross-validation and prints each fold's choice and
+/// held-out score, the mean over folds, and the point chosen on all queries.
+fn cross_validate(case: &Case, fusion: Fusion, axes: &[crate::tune::Axis]) -> Result<()> {
+    use crate::tune;
+    let k = case.args.cv.unwrap_or(5);
+    let base = case.options(fusion)?;
+    let mut points = tune::points(axes);
+    // The defaults (with --weights) are always a candidate, and the reference.
+    points.insert(0, Vec::new());
+    let mut runs = Vec::with_capacity(points.len());
+    let mut changes = Vec::with_capacity(points.len());
+    for p in &points {
+        let mut opts = base.clone();
+        tune::apply(p, &mut opts.weights, &mut opts.fusion);
+        runs.push(case.run(&opts)?.0);
+        changes.push(tune::changes(p));
+    }
+    let folds = tune::cross_validate(case.qrels, &runs, &changes, 0, k, case.threshold);
+    let names: Vec<&str> = axes.iter().map(|a| a.name.as_str()).collect();
+    println!(
+        "[{} cv] {k} folds; grid over {} ({} points, with the defaults)",
+        case.label(fusion),
+        names.join(", "),
+        points.len()
+    );
+    let mut test = 0.0;
+    let mut baseline = 0.0;
+    let mut weight = 0usize;
+    for (i, f) in folds.iter().enumerate() {
+        let chosen = if points[f.chosen].is_empty() {
+            "defaults".to_string()
+        } else {
+            tune::label(&points[f.chosen])
+        };
+        println!(
+            "fold {}	{} queries	train nDCG@10 {:.4}	test nDCG@10 {:.4}	(defaults {:.4})	{chosen}",
+            i + 1,
+            f.test_queries,
+            f.train,
+            f.test.ndcg10,
+            f.baseline_test
+        );
+        test += f.test.ndcg10 * f.test_queries as f64;
+        baseline += f.baseline_test * f.test_queries as f64;
+        weight += f.test_queries;
+    }
+    let n = weight.max(1) as f64;
+    println!(
+        "cv nDCG@10	{:.4}	(defaults {:.4}, {} held-out queries)",
+        test / n,
+        baseline / n,
+        weight
+    );
+    // The point chosen on all queries, as a fold of one would choose it.
+    let all = evident_index::eval::evaluate(case.qrels, &runs[0], case.threshold);
+    let scores: Vec<f64> = runs
+        .iter()
+        .map(|r| evident_index::eval::evaluate(case.qrels, r, case.threshold).ndcg10)
+        .collect();
+    let best = scores.iter().cloned().fold(f64::MIN, f64::max);
+    let chosen = (0..runs.len())
+        .filter(|&i| scores[i] >= best - tune::TIE)
+        .min_by(|&a, &b| {
+            changes[a]
+                .cmp(&changes[b])
+                .then(scores[b].total_cmp(&scores[a]))
+        })
+        .unwrap_or(0);
+    println!(
+        "all queries	defaults nDCG@10 {:.4}	chosen {:.4}	{}",
+        all.ndcg10,
+        scores[chosen],
+        if points[chosen].is_empty() {
+            "defaults".to_string()
+        } else {
+            tune::label(&points[chosen])
+        }
+    );
     Ok(())
 }
 
@@ -246,7 +545,7 @@ type VectorEntry = (String, u64, Vec<f32>);
 
 /// Vectors for `items` (passage id, text), from the cache file of this corpus where the text is
 /// unchanged, else embedded now; the cache is updated.
-fn embed_with_cache(
+pub(crate) fn embed_with_cache(
     data: &Path,
     corpus: &Path,
     embedder: &evident_embed::Embedder,
@@ -319,67 +618,22 @@ fn embed_with_cache(
     Ok((out, note))
 }
 
-fn run_mode(
-    lib: &Library,
-    args: &RetrievalArgs,
-    queries: &[Value],
-    qrels: &Qrels,
-    threshold: i32,
-    mode: SearchMode,
-    fusion: Fusion,
-) -> Result<()> {
-    let mut opts = SearchOptions {
-        k: args.k * 4,
-        priors: false,
-        expand: !args.no_expand,
-        snippets: false,
-        mode,
-        fusion,
-        ids_only: true,
-        ..SearchOptions::default()
-    };
-    if let Some(w) = &args.weights {
-        if w.len() != 5 {
-            bail!("--weights takes 5 numbers: title,trail,body,expansion,repeat");
-        }
-        opts.weights = QueryWeights {
-            title: w[0],
-            trail: w[1],
-            body: w[2],
-            expansion: w[3],
-            repeat: w[4],
-            ..QueryWeights::default()
-        };
-    }
-    let mut run = Run::new();
-    let mut latencies = Vec::new();
-    for v in queries {
-        let Some(qid) = id_of(v, "qid") else { continue };
-        let t = Instant::now();
-        let hits = match lib.search(&query_text(v), &opts) {
-            Ok(h) => h,
-            Err(evident_index::Error::EmptyQuery(_)) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
-        // A record scores by its best passage.
-        let mut best: HashMap<String, f32> = HashMap::new();
-        for h in hits {
-            let e = best.entry(h.passage.source_id).or_insert(f32::MIN);
-            *e = e.max(h.score);
-        }
-        let mut ranked: Vec<(String, f32)> = best.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
-        ranked.truncate(args.k);
-        latencies.push(t.elapsed().as_secs_f64() * 1e3);
-        run.insert(qid, ranked);
-    }
+fn run_mode(case: &Case, fusion: Fusion) -> Result<()> {
+    let (args, mode, threshold) = (case.args, case.mode, case.threshold);
+    let (run, mut latencies) = case.run(&case.options(fusion)?)?;
+    let qrels = case.qrels;
     let m = evaluate(qrels, &run, threshold);
     let mode_name = format!("{mode:?}").to_lowercase();
     let run_path = args.run.as_ref().map(|p| {
-        if args.mode.as_deref() == Some("all") || args.mode.is_none() && mode != SearchMode::Bm25 {
-            p.with_extension(format!("{mode_name}.trec"))
-        } else {
-            p.clone()
+        let many_modes =
+            args.mode.as_deref() == Some("all") || args.mode.is_none() && mode != SearchMode::Bm25;
+        match (many_modes, args.query == QueryForm::Both) {
+            (false, false) => p.clone(),
+            (true, false) => p.with_extension(format!("{mode_name}.trec")),
+            (_, true) => {
+                let form = format!("{:?}", case.form).to_lowercase();
+                p.with_extension(format!("{mode_name}.{form}.trec"))
+            }
         }
     });
     if let Some(path) = &run_path {
@@ -388,11 +642,7 @@ fn run_mode(
     }
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| percentile(&latencies, p);
-    let label = if mode == SearchMode::Hybrid {
-        format!("{mode_name} {fusion:?}")
-    } else {
-        mode_name.clone()
-    };
+    let label = case.label(fusion);
     println!(
         "[{label}] queries {}: {} run, {} judged (relevant = grade >= {threshold}); expansion {}",
         args.queries.display(),

@@ -11,9 +11,11 @@ mod eval;
 mod followups_eval;
 mod generation;
 mod ingest;
+mod mediqa_eval;
 mod models;
 mod serve;
 mod support_eval;
+mod tune;
 mod urgent_eval;
 
 use std::path::PathBuf;
@@ -133,6 +135,8 @@ enum EvalCommand {
     Followups(followups_eval::FollowupsArgs),
     /// Urgent notices: emergencies flagged and false alarms on questions marked urgent or not.
     Urgent(urgent_eval::UrgentArgs),
+    /// MEDIQA 2019 re-ranking: a question's candidate answers ranked against experts' grades.
+    Mediqa(mediqa_eval::MediqaArgs),
     /// Sentence support: accuracy, precision and recall of `unsupported` on claim/passage pairs.
     Support(support_eval::SupportArgs),
 }
@@ -206,6 +210,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(EvalCommand::Answers(args)) => answers_eval::run(&data, &args),
         Command::Eval(EvalCommand::Followups(args)) => followups_eval::run(&data, &args),
         Command::Eval(EvalCommand::Urgent(args)) => urgent_eval::run(&args),
+        Command::Eval(EvalCommand::Mediqa(args)) => mediqa_eval::run(&data, &args),
         Command::Eval(EvalCommand::Support(args)) => support_eval::run(&args),
         Command::Bench(args) => bench::run(&data, &args),
         Command::Serve(args) => serve::run(&data, db_url, &args),

@@ -269,6 +269,7 @@ impl<'a> Composer<'a> {
                 .flat_map(|c| std::iter::once(&c.stems).chain(&c.synonyms))
                 .cloned()
                 .collect(),
+            ..Default::default()
         };
         let opts = SearchOptions {
             k: self.opts.pool,

@@ -91,3 +91,50 @@ fn layer_norm_matches_the_definition() {
         }
     }
 }
+
+/// x · W + b by the definition, in f64.
+fn naive_linear(x: &[f32], rows: usize, d: &Dense) -> Vec<f32> {
+    let mut out = vec![0.0f32; rows * d.outputs];
+    for r in 0..rows {
+        for j in 0..d.outputs {
+            let mut acc = d.bias[j] as f64;
+            for i in 0..d.inputs {
+                acc += x[r * d.inputs + i] as f64 * d.weight[i * d.outputs + j] as f64;
+            }
+            out[r * d.outputs + j] = acc as f32;
+        }
+    }
+    out
+}
+
+#[test]
+fn the_few_rows_and_many_rows_products_both_compute_x_times_w_plus_b() {
+    // A small deterministic pseudo-random generator: values in [-1, 1).
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    };
+    let (inputs, outputs) = (40, 72);
+    let d = Dense {
+        weight: (0..inputs * outputs).map(|_| next()).collect(),
+        bias: (0..outputs).map(|_| next()).collect(),
+        inputs,
+        outputs,
+    };
+    for rows in [1, 7, FEW_ROWS - 1, FEW_ROWS, FEW_ROWS + 9] {
+        let x: Vec<f32> = (0..rows * inputs).map(|_| next()).collect();
+        let mut out = Vec::new();
+        linear(&x, rows, &d, &mut out);
+        let want = naive_linear(&x, rows, &d);
+        assert_eq!(out.len(), want.len());
+        let worst = out
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "{rows} rows: worst error {worst}");
+    }
+}

@@ -92,6 +92,8 @@ pub struct Library {
     /// [`Library::cache_results`] turned it on (a server composing one answer per audience
     /// searches the same question three times).
     results: Mutex<ResultCache>,
+    /// Spelling corrections of query words, for the current commit.
+    spellings: Mutex<crate::spelling::Cache>,
 }
 
 /// One commit of the index as searches read it: the tantivy searcher and the passage vectors
@@ -326,6 +328,7 @@ impl Library {
             path,
             encoder: RwLock::new(None),
             results: Mutex::new(ResultCache::default()),
+            spellings: Mutex::new(crate::spelling::Cache::default()),
         })
     }
 

@@ -224,6 +224,31 @@ impl Library {
         expand: bool,
         focus: &query::Focus,
     ) -> Result<query::BuiltQuery> {
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let known_in = [self.fields.body, self.fields.title, self.fields.trail];
+        let mut correct = |stem: &str| {
+            if !crate::spelling::correctable(stem) {
+                return None;
+            }
+            let cached = self
+                .spellings
+                .lock()
+                .expect("spelling cache")
+                .get(generation, stem);
+            if let Some(fix) = cached {
+                return fix;
+            }
+            // A failed dictionary read leaves the word uncorrected rather than failing the search.
+            let fix = crate::spelling::correct(&searcher, self.fields.body, &known_in, stem)
+                .ok()
+                .flatten();
+            self.spellings
+                .lock()
+                .expect("spelling cache")
+                .put(generation, stem, fix.clone());
+            fix
+        };
         query::build(
             text,
             &self.fields,
@@ -232,6 +257,7 @@ impl Library {
             weights,
             expand,
             focus,
+            &mut correct,
         )
         .ok_or_else(|| Error::EmptyQuery(text.to_string()))
     }
@@ -601,6 +627,23 @@ impl Library {
         Box::new(tantivy::query::BooleanQuery::new(clauses))
     }
 
+    /// The words of `text` the library does not know, each with the stem searched instead
+    /// (see [`crate::spelling`]), as stems.
+    pub fn corrections(&self, text: &str) -> Result<Vec<(String, String)>> {
+        let mut analyzer = self.analyzer()?;
+        match self.build_query(
+            &mut analyzer,
+            text,
+            &QueryWeights::default(),
+            false,
+            &query::Focus::default(),
+        ) {
+            Ok(built) => Ok(built.corrections),
+            Err(Error::EmptyQuery(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Explains how a query is expanded: (stems, lexicon additions).
     pub fn explain(&self, text: &str) -> Result<(Vec<String>, Vec<String>)> {
         let mut analyzer = self.analyzer()?;
@@ -888,6 +931,38 @@ mod tests {
         }
         w.commit().unwrap();
         lib
+    }
+
+    #[test]
+    fn a_word_the_library_does_not_know_is_searched_as_its_nearest_spelling() {
+        let lib = library();
+        let opts = SearchOptions {
+            k: 5,
+            priors: false,
+            ..SearchOptions::default()
+        };
+        let typed = "asthmaa nigth";
+        let hits = lib.search(typed, &opts).unwrap();
+        assert!(!hits.is_empty());
+        for h in &hits {
+            let text = format!("{} {}", h.source.title, h.passage.text).to_lowercase();
+            assert!(text.contains("asthma") || text.contains("night"), "{text}");
+        }
+        let off = SearchOptions {
+            weights: QueryWeights {
+                correction: 0.0,
+                ..QueryWeights::default()
+            },
+            ..opts.clone()
+        };
+        assert!(lib.search(typed, &off).unwrap().is_empty());
+        let (stems, _) = lib.explain(typed).unwrap();
+        assert!(stems.iter().any(|s| s == "asthma"), "{stems:?}");
+        assert!(stems.iter().any(|s| s == "night"), "{stems:?}");
+        // A word the library knows, and one too short to guess from, stay as typed.
+        let (stems, _) = lib.explain("wheeze dos").unwrap();
+        assert_eq!(stems.len(), 2, "{stems:?}");
+        assert!(!stems.iter().any(|s| s == "dose"), "{stems:?}");
     }
 
     fn ids(hits: &[Hit]) -> Vec<(String, String, u32, SourceKind)> {
