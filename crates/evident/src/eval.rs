@@ -149,6 +149,29 @@ pub enum QueryForm {
     Both,
 }
 
+impl QueryForm {
+    /// The forms to run: `both` is raw, then focused.
+    pub(crate) fn forms(self) -> &'static [QueryForm] {
+        match self {
+            QueryForm::Both => &[QueryForm::Raw, QueryForm::Focused],
+            QueryForm::Raw => &[QueryForm::Raw],
+            QueryForm::Focused => &[QueryForm::Focused],
+        }
+    }
+}
+
+/// The rankings `--mode` asks for: one, or `all` three; without it all three when the
+/// embedding model is installed, else BM25.
+pub(crate) fn modes(data: &Path, mode: Option<&str>) -> Result<Vec<SearchMode>> {
+    let all = vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid];
+    Ok(match mode {
+        Some("all") => all,
+        Some(m) => vec![m.parse().map_err(anyhow::Error::msg)?],
+        None if evident_embed::model_present(&crate::models::model_dir(data)) => all,
+        None => vec![SearchMode::Bm25],
+    })
+}
+
 pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     let grid = match (&args.grid, args.cv) {
         (Some(g), Some(k)) if k >= 2 => Some(crate::tune::parse_grid(g)?),
@@ -197,14 +220,7 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     } else {
         ChunkOptions::default()
     };
-    let modes: Vec<SearchMode> = match args.mode.as_deref() {
-        Some("all") => vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid],
-        Some(m) => vec![m.parse().map_err(anyhow::Error::msg)?],
-        None if evident_embed::model_present(&crate::models::model_dir(data)) => {
-            vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid]
-        }
-        None => vec![SearchMode::Bm25],
-    };
+    let modes = modes(data, args.mode.as_deref())?;
     let needs_model = modes.iter().any(|m| *m != SearchMode::Bm25);
     let embedder = if needs_model {
         match crate::models::load(data)? {
@@ -256,12 +272,7 @@ pub fn retrieval(data: &Path, args: &RetrievalArgs) -> Result<()> {
     } else {
         args.fusion.clone()
     };
-    let forms: &[QueryForm] = match args.query {
-        QueryForm::Both => &[QueryForm::Raw, QueryForm::Focused],
-        QueryForm::Raw => &[QueryForm::Raw],
-        QueryForm::Focused => &[QueryForm::Focused],
-    };
-    for &form in forms {
+    for &form in args.query.forms() {
         let prepared = prepare_queries(&lib, &queries, form)?;
         if form == QueryForm::Raw {
             let mut pairs = Vec::new();

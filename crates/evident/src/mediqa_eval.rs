@@ -234,14 +234,7 @@ pub fn run(data: &Path, args: &MediqaArgs) -> Result<()> {
     if questions.is_empty() {
         bail!("{}: no <Question> found", args.file.display());
     }
-    let modes: Vec<SearchMode> = match args.mode.as_deref() {
-        Some("all") => vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid],
-        Some(m) => vec![m.parse().map_err(anyhow::Error::msg)?],
-        None if evident_embed::model_present(&crate::models::model_dir(data)) => {
-            vec![SearchMode::Bm25, SearchMode::Dense, SearchMode::Hybrid]
-        }
-        None => vec![SearchMode::Bm25],
-    };
+    let modes = crate::eval::modes(data, args.mode.as_deref())?;
     let lib = Library::in_memory()?;
     let mut writer = lib.writer(100_000_000)?;
     let whole = ChunkOptions {
@@ -286,12 +279,7 @@ pub fn run(data: &Path, args: &MediqaArgs) -> Result<()> {
         .map(|q| (q.id.clone(), system_order(q)))
         .collect();
     print_scores("CHiQA SystemRank", &score(&questions, &system));
-    let forms: &[QueryForm] = match args.query {
-        QueryForm::Both => &[QueryForm::Raw, QueryForm::Focused],
-        QueryForm::Raw => &[QueryForm::Raw],
-        QueryForm::Focused => &[QueryForm::Focused],
-    };
-    for &form in forms {
+    for &form in args.query.forms() {
         for &mode in &modes {
             let mut orders = HashMap::new();
             for q in &questions {
