@@ -8,7 +8,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationParams};
 
-use crate::bert::{Bert, Shape};
+use crate::bert::{Bert, Precision, Shape};
 use crate::error::{Error, Result};
 use crate::model::{verify_model, CONFIG, SAFETENSORS, TOKENIZER};
 
@@ -110,6 +110,22 @@ impl Embedder {
     /// L2-normalised mean-pooled embeddings (mean over the text's tokens of the last hidden
     /// state), one per text, in order. Texts longer than 256 tokens are truncated.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with(texts, Precision::F32)
+    }
+
+    /// The embedding of a query, computed with int8 copies of the dense layers' weights: about
+    /// twice as fast for a short text (the weights then stay in the CPU's cache), and within
+    /// about 1% of [`Embedder::embed`]'s vector in cosine, which moves retrieval scores by less
+    /// than the gaps that order them (the figures are in the README). Passages are embedded
+    /// with `embed`, so the index itself is exact.
+    pub fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
+        Ok(self
+            .embed_with(&[text], Precision::Int8)?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    fn embed_with(&self, texts: &[&str], precision: Precision) -> Result<Vec<Vec<f32>>> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -138,7 +154,7 @@ impl Embedder {
             batches
                 .par_iter()
                 .with_max_len(1)
-                .map(|r| self.bert.embed(&ids[r.clone()]))
+                .map(|r| self.bert.embed(&ids[r.clone()], precision))
                 .collect()
         });
         Ok(results.into_iter().flatten().collect())

@@ -187,6 +187,44 @@ fn batch_equals_one_at_a_time() {
     }
 }
 
+/// Query embeddings (int8 weights) stay close to the exact ones and keep their order.
+#[test]
+fn query_embeddings_are_close_to_exact_ones() {
+    let Some(embedder) = embedder() else { return };
+    let long = long_passage();
+    let texts = [
+        PILL,
+        THIAZIDE,
+        METFORMIN,
+        "How do I reset my email password?",
+        "can a streptococcus infection cause an itchy rash on the hands",
+        long.as_str(),
+        "",
+    ];
+    let exact = embedder.embed(&texts).unwrap();
+    for (text, e) in texts.iter().zip(&exact) {
+        let q = embedder.embed_query(text).unwrap();
+        assert_eq!(q.len(), DIM);
+        assert!(
+            (dot(&q, &q).sqrt() - 1.0).abs() < 1e-5,
+            "{text:?}: not a unit vector"
+        );
+        let cosine = dot(&q, e);
+        assert!(
+            cosine > 0.99,
+            "{text:?}: cosine {cosine} to the exact embedding"
+        );
+    }
+    // The query embedding ranks the exact passage embeddings as the exact query does.
+    let pill = embedder.embed_query(PILL).unwrap();
+    let order = |q: &[f32]| {
+        let mut i: Vec<usize> = (1..texts.len() - 1).collect();
+        i.sort_by(|&a, &b| dot(q, &exact[b]).total_cmp(&dot(q, &exact[a])));
+        i
+    };
+    assert_eq!(order(&pill), order(&exact[0]));
+}
+
 /// Our packed encoder against candle-transformers' `BertModel` on the same weights.
 #[test]
 fn packed_encoder_matches_candle_bert() {

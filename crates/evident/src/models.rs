@@ -86,7 +86,7 @@ pub struct ModelEncoder(pub Arc<Embedder>);
 
 impl QueryEncoder for ModelEncoder {
     fn encode(&self, text: &str) -> Option<Vec<f32>> {
-        self.0.embed_one(text).ok()
+        self.0.embed_query(text).ok()
     }
 }
 

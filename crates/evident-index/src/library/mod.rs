@@ -106,6 +106,9 @@ pub(crate) struct Snapshot {
     file: Option<String>,
     /// The commit's opstamp; a merge rewrites `meta.json` but keeps it (and the payload).
     opstamp: u64,
+    /// Where each vector's passage lies in the searcher (by vector row), built on the first
+    /// dense search: a dense hit then needs no search for its document.
+    pub(crate) vector_addrs: std::sync::OnceLock<Vec<Option<tantivy::DocAddress>>>,
 }
 
 /// The index reader, reloaded only by this crate, and the [`Snapshot`] it last produced.
@@ -418,6 +421,7 @@ impl Library {
             vectors,
             file,
             opstamp: metas.opstamp,
+            vector_addrs: std::sync::OnceLock::new(),
         }))
     }
 
