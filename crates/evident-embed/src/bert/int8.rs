@@ -164,20 +164,22 @@ fn sums_into(
         unsafe { avx2::sums_into::<TILE_OUT, TILE_ROWS>(d, first, count, codes, rows, sums) };
         return;
     }
-    portable_sums_into(d, first, count, codes, rows, sums);
+    portable_sums_into(d, first, count, 0, codes, rows, sums);
 }
 
-/// The same sums in plain Rust: the reference the AVX2 kernel is tested against, and the path
-/// on other CPUs.
+/// The same sums in plain Rust, of outputs `first + from..first + count`: the reference the
+/// AVX2 kernel is tested against, its tail of fewer than a tile of outputs, and the path on
+/// other CPUs.
 pub(super) fn portable_sums_into(
     d: &QuantDense,
     first: usize,
     count: usize,
+    from: usize,
     codes: &[i16],
     rows: usize,
     sums: &mut [i32],
 ) {
-    for o in 0..count {
+    for o in from..count {
         let w = &d.weight[(first + o) * d.k..(first + o + 1) * d.k];
         for r in 0..rows {
             let x = &codes[r * d.k..(r + 1) * d.k];
@@ -194,7 +196,7 @@ fn dot(w: &[i8], x: &[i16]) -> i32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{dot, QuantDense, STEP};
+    use super::{QuantDense, STEP};
 
     /// Tiles of `TILE_OUT` outputs × `TILE_ROWS` rows (then 2, then 1 for the last rows): the
     /// accumulators, the widened weights and one input register fit the sixteen AVX2 has. (On
@@ -233,12 +235,7 @@ mod avx2 {
             o += TILE_OUT;
         }
         // Fewer than a tile of outputs left: plain dot products.
-        for o in o..count {
-            let w = &d.weight[(first + o) * k..(first + o + 1) * k];
-            for r in 0..rows {
-                sums[r * count + o] = dot(w, &codes[r * k..(r + 1) * k]);
-            }
-        }
+        super::portable_sums_into(d, first, count, o, codes, rows, sums);
     }
 
     /// A tile's sums into rows r.. and outputs o.. of `sums` (rows × count).
@@ -334,7 +331,7 @@ mod tests {
                 let mut want = vec![0; outputs * rows];
                 for (t, chunk) in want.chunks_mut(TASK_OUT * rows).enumerate() {
                     let count = chunk.len() / rows;
-                    portable_sums_into(&d, t * TASK_OUT, count, &s.codes, rows, chunk);
+                    portable_sums_into(&d, t * TASK_OUT, count, 0, &s.codes, rows, chunk);
                 }
                 assert_eq!(s.sums, want, "{inputs}×{outputs}, {rows} rows");
             }
