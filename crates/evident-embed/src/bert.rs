@@ -6,7 +6,9 @@
 //! its batch. Here:
 //! - sequences are **packed** (no padding): the dense layers run on all tokens of a batch as one
 //!   matrix, and attention runs per sequence over exactly its own tokens, so no mask is needed;
-//! - matrix products go straight to `gemm` (the kernels candle itself uses), one thread each;
+//! - matrix products go straight to `gemm` (the kernels candle itself uses), one thread each
+//!   for a batch of texts; one short text (a query) shares its products and its attention heads
+//!   among the pool's threads;
 //! - GELU and softmax are single passes with polynomial `exp` and `erf` that the compiler
 //!   vectorises (errors of a few units in the last place, far below the model's own noise).
 //!
@@ -294,7 +296,15 @@ impl Bert {
         let scale = 1.0 / (head as f32).sqrt();
 
         let q = &mut s.quant;
-        product(x, rows, &layer.qkv, quant.map(|l| &l.qkv), &mut s.qkv, q);
+        product(
+            x,
+            rows,
+            &layer.qkv,
+            quant.map(|l| &l.qkv),
+            None,
+            &mut s.qkv,
+            q,
+        );
         s.ctx.clear();
         s.ctx.resize(rows * h, 0.0);
         let stride = 3 * h;
@@ -303,64 +313,37 @@ impl Bert {
             if len == 0 {
                 continue;
             }
+            let qkv = &s.qkv[start * stride..(start + len) * stride];
+            // Each head's scores (len × len) and context (len × head) in its own block, so
+            // that the heads can run on different threads.
             s.scores.clear();
-            s.scores.resize(len * len, 0.0);
-            for hd in 0..heads {
-                let q = &s.qkv[start * stride + hd * head..];
-                let k = &s.qkv[start * stride + h + hd * head..];
-                let v = &s.qkv[start * stride + 2 * h + hd * head..];
-                // scores (len × len) = Q · Kᵀ
-                // SAFETY: every index the strides reach lies inside the slices: rows
-                // start..start+len of the qkv matrix, columns of this head.
-                unsafe {
-                    gemm::gemm(
-                        len,
-                        len,
-                        head,
-                        s.scores.as_mut_ptr(),
-                        1,
-                        len as isize,
-                        false,
-                        q.as_ptr(),
-                        1,
-                        stride as isize,
-                        k.as_ptr(),
-                        stride as isize,
-                        1,
-                        0.0,
-                        scale,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
-                softmax_rows(&mut s.scores, len);
-                // context (len × head) = P · V, written into this head's columns.
-                let ctx = &mut s.ctx[start * h + hd * head..];
-                // SAFETY: as above; the context rows are start..start+len, this head's columns.
-                unsafe {
-                    gemm::gemm(
-                        len,
-                        head,
-                        len,
-                        ctx.as_mut_ptr(),
-                        1,
-                        h as isize,
-                        false,
-                        s.scores.as_ptr(),
-                        1,
-                        len as isize,
-                        v.as_ptr(),
-                        1,
-                        stride as isize,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
+            s.scores.resize(heads * len * len, 0.0);
+            s.heads.clear();
+            s.heads.resize(heads * len * head, 0.0);
+            let task = |(hd, (scores, ctx)): (usize, (&mut [f32], &mut [f32]))| {
+                attend(qkv, h, hd * head, head, len, scale, scores, ctx);
+            };
+            if rows < FEW_ROWS && 2 * len * len * h >= ATTEND_PARALLEL_MIN {
+                // One short text: its heads share the pool, as its products do.
+                use rayon::prelude::*;
+                s.scores
+                    .par_chunks_mut(len * len)
+                    .zip(s.heads.par_chunks_mut(len * head))
+                    .enumerate()
+                    .for_each(task);
+            } else {
+                s.scores
+                    .chunks_mut(len * len)
+                    .zip(s.heads.chunks_mut(len * head))
+                    .enumerate()
+                    .for_each(task);
+            }
+            // The heads' contexts side by side: row t of the sequence is head 0's row t, then
+            // head 1's, …
+            for (hd, block) in s.heads.chunks_exact(len * head).enumerate() {
+                for (t, part) in block.chunks_exact(head).enumerate() {
+                    let at = (start + t) * h + hd * head;
+                    s.ctx[at..at + head].copy_from_slice(part);
                 }
             }
             start += len;
@@ -368,17 +351,18 @@ impl Bert {
 
         let q = &mut s.quant;
         let attn_out = quant.map(|l| &l.attn_out);
-        product(&s.ctx, rows, &layer.attn_out, attn_out, &mut s.tmp, q);
+        product(&s.ctx, rows, &layer.attn_out, attn_out, None, &mut s.tmp, q);
         add_assign(x, &s.tmp);
         layer_norm(x, &layer.attn_norm, h, self.shape.eps);
 
-        product(x, rows, &layer.up, quant.map(|l| &l.up), &mut s.up, q);
-        gelu_all(&mut s.up);
+        let up = quant.map(|l| &l.up);
+        product(x, rows, &layer.up, up, Some(gelu_all), &mut s.up, q);
         product(
             &s.up,
             rows,
             &layer.down,
             quant.map(|l| &l.down),
+            None,
             &mut s.tmp,
             q,
         );
@@ -393,28 +377,113 @@ struct Scratch {
     qkv: Vec<f32>,
     ctx: Vec<f32>,
     scores: Vec<f32>,
+    /// Per head, its context rows (heads × len × head).
+    heads: Vec<f32>,
     up: Vec<f32>,
     tmp: Vec<f32>,
     quant: QuantScratch,
 }
 
-/// `linear` with the f32 weight, or with its int8 copy when one is given.
+/// Attention of one head over one sequence: `scores` (len × len) = softmax(Q·Kᵀ · scale),
+/// `ctx` (len × head) = scores · V, with Q, K and V this head's columns (from `col`) of the
+/// sequence's stacked query/key/value rows (`qkv`, len × 3h).
+#[allow(clippy::too_many_arguments)]
+fn attend(
+    qkv: &[f32],
+    h: usize,
+    col: usize,
+    head: usize,
+    len: usize,
+    scale: f32,
+    scores: &mut [f32],
+    ctx: &mut [f32],
+) {
+    let stride = 3 * h;
+    assert!(qkv.len() >= len * stride && col + head <= h);
+    assert!(scores.len() >= len * len && ctx.len() >= len * head);
+    let q = &qkv[col..];
+    let k = &qkv[h + col..];
+    let v = &qkv[2 * h + col..];
+    // SAFETY: the strides reach rows 0..len of qkv (checked above), columns col..col+head of
+    // each of its three parts, and the len × len and len × head blocks of scores and ctx.
+    unsafe {
+        gemm::gemm(
+            len,
+            len,
+            head,
+            scores.as_mut_ptr(),
+            1,
+            len as isize,
+            false,
+            q.as_ptr(),
+            1,
+            stride as isize,
+            k.as_ptr(),
+            stride as isize,
+            1,
+            0.0,
+            scale,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+    softmax_rows(&mut scores[..len * len], len);
+    // SAFETY: as above.
+    unsafe {
+        gemm::gemm(
+            len,
+            head,
+            len,
+            ctx.as_mut_ptr(),
+            1,
+            head as isize,
+            false,
+            scores.as_ptr(),
+            1,
+            len as isize,
+            v.as_ptr(),
+            1,
+            stride as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// `linear` with the f32 weight, or with its int8 copy when one is given, then `post` on every
+/// output (the int8 product applies it block by block on the threads that computed them).
 fn product(
     x: &[f32],
     rows: usize,
     d: &Dense,
     quant: Option<&QuantDense>,
+    post: Option<fn(&mut [f32])>,
     out: &mut Vec<f32>,
     s: &mut QuantScratch,
 ) {
     match quant {
-        Some(q) => int8::linear(x, rows, q, &d.bias, out, s),
-        None => linear(x, rows, d, out),
+        Some(q) => int8::linear(x, rows, q, &d.bias, post, out, s),
+        None => {
+            linear(x, rows, d, out);
+            if let Some(post) = post {
+                post(out);
+            }
+        }
     }
 }
 
-/// Below this many rows (a query, a short text) [`linear`] computes the transposed product.
+/// Below this many rows (a query, a short text) [`linear`] computes the transposed product,
+/// and attention shares its heads among the pool's threads.
 const FEW_ROWS: usize = 128;
+
+/// Attention below this many multiply-adds per layer stays on one thread.
+const ATTEND_PARALLEL_MIN: usize = 1 << 18;
 
 /// out (rows × outputs) = x (rows × inputs) · W (inputs × outputs) + b
 fn linear(x: &[f32], rows: usize, d: &Dense, out: &mut Vec<f32>) {

@@ -129,10 +129,15 @@ impl Embedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encodings = self
-            .pool
-            .install(|| self.tokenizer.encode_batch_fast(texts.to_vec(), true))
-            .map_err(|e| Error::Tokenize(e.to_string()))?;
+        let encodings = match texts {
+            // One text (a query) on the calling thread: handing it to the pool and back costs
+            // two thread wake-ups, more than tokenising it.
+            [text] => self.tokenizer.encode_fast(*text, true).map(|e| vec![e]),
+            _ => self
+                .pool
+                .install(|| self.tokenizer.encode_batch_fast(texts.to_vec(), true)),
+        }
+        .map_err(|e| Error::Tokenize(e.to_string()))?;
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         // Consecutive runs of texts up to BATCH_TOKENS tokens each; at least as many runs as
         // the pool has threads when there is enough work, so every core gets some.

@@ -76,14 +76,18 @@ pub(super) struct QuantScratch {
     row_scales: Vec<f32>,
     /// The integer sums, in blocks of [`TASK_OUT`] outputs, each (rows × its outputs).
     sums: Vec<i32>,
+    /// The same blocks in f32, scaled, biased and activated.
+    blocks: Vec<f32>,
 }
 
-/// out (rows × outputs) = x (rows × inputs) · W + b, with W the quantised weight.
+/// out (rows × outputs) = post(x (rows × inputs) · W + b), with W the quantised weight and
+/// `post` an element-wise activation applied in the same pass (GELU after the up-projection).
 pub(super) fn linear(
     x: &[f32],
     rows: usize,
     d: &QuantDense,
     bias: &[f32],
+    post: Option<fn(&mut [f32])>,
     out: &mut Vec<f32>,
     s: &mut QuantScratch,
 ) {
@@ -91,51 +95,77 @@ pub(super) fn linear(
     if rows == 0 {
         return;
     }
-    // Each row to i16 codes, one scale per row, zero-padded to k.
-    s.codes.clear();
-    s.codes.resize(rows * d.k, 0);
+    // Each row to i16 codes, one scale per row, zero-padded to k. The buffers keep their
+    // largest length from product to product: every value read below is written first, so
+    // they are not cleared (zeroing them cost more than the scaling pass).
+    let n = rows * d.outputs;
+    grow(&mut s.codes, rows * d.k);
+    grow(&mut s.sums, n);
+    grow(&mut s.blocks, n);
     s.row_scales.clear();
     for r in 0..rows {
         let row = &x[r * d.inputs..(r + 1) * d.inputs];
         let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let scale = if max > 0.0 { max / d.limit } else { 1.0 };
-        quantise_row(row, 1.0 / scale, d.limit, &mut s.codes[r * d.k..]);
+        let codes = &mut s.codes[r * d.k..(r + 1) * d.k];
+        quantise_row(row, 1.0 / scale, d.limit, codes);
+        codes[d.inputs..].fill(0);
         s.row_scales.push(scale);
     }
 
-    s.sums.clear();
-    s.sums.resize(d.outputs * rows, 0);
-    let codes = &s.codes[..];
-    let task = |(t, sums): (usize, &mut [i32])| {
+    // Each task owns a block of outputs: their integer sums, then the same block in f32,
+    // scaled, biased and activated on the task's own thread.
+    let codes = &s.codes[..rows * d.k];
+    let row_scales = &s.row_scales[..];
+    let task = |(t, (sums, block)): (usize, (&mut [i32], &mut [f32]))| {
         let first = t * TASK_OUT;
-        sums_into(d, first, sums.len() / rows, codes, rows, sums);
+        let count = sums.len() / rows;
+        sums_into(d, first, count, codes, rows, sums);
+        let bias = &bias[first..first + count];
+        let scales = &d.scales[first..first + count];
+        for ((sums, block), &rs) in sums
+            .chunks_exact(count)
+            .zip(block.chunks_exact_mut(count))
+            .zip(row_scales)
+        {
+            for (((o, &sum), &b), &ws) in block.iter_mut().zip(sums).zip(bias).zip(scales) {
+                *o = b + sum as f32 * (rs * ws);
+            }
+        }
+        if let Some(post) = post {
+            post(block);
+        }
     };
+    let chunk = TASK_OUT * rows;
     if rows * d.outputs * d.k >= PARALLEL_MIN {
         // One text is one batch on one thread: the pool's other threads share its products.
-        s.sums
-            .par_chunks_mut(TASK_OUT * rows)
+        s.sums[..n]
+            .par_chunks_mut(chunk)
+            .zip(s.blocks[..n].par_chunks_mut(chunk))
             .enumerate()
             .for_each(task);
     } else {
-        s.sums
-            .chunks_mut(TASK_OUT * rows)
+        s.sums[..n]
+            .chunks_mut(chunk)
+            .zip(s.blocks[..n].chunks_mut(chunk))
             .enumerate()
             .for_each(task);
     }
 
-    out.resize(rows * d.outputs, 0.0);
-    for (t, sums) in s.sums.chunks(TASK_OUT * rows).enumerate() {
-        let first = t * TASK_OUT;
-        let count = sums.len() / rows;
-        let bias = &bias[first..first + count];
-        let scales = &d.scales[first..first + count];
-        for (r, sums) in sums.chunks_exact(count).enumerate() {
-            let rs = s.row_scales[r];
-            let out = &mut out[r * d.outputs + first..r * d.outputs + first + count];
-            for (((o, &sum), &b), &ws) in out.iter_mut().zip(sums).zip(bias).zip(scales) {
-                *o = b + sum as f32 * (rs * ws);
-            }
+    // The blocks into the row-major output: row r is every block's row r, in block order.
+    out.reserve(n);
+    for r in 0..rows {
+        for block in s.blocks[..n].chunks(chunk) {
+            let count = block.len() / rows;
+            out.extend_from_slice(&block[r * count..(r + 1) * count]);
         }
+    }
+}
+
+/// Makes `v` at least `len` long, keeping what it holds.
+fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
     }
 }
 
@@ -214,28 +244,36 @@ mod avx2 {
         let k = d.k;
         assert!(codes.len() >= rows * k && sums.len() >= rows * count);
         assert!((first + count) * k <= d.weight.len() && k.is_multiple_of(STEP));
-        let mut o = 0;
-        while o + TILE_OUT <= count {
-            let w = d.weight.as_ptr().add((first + o) * k);
-            let mut r = 0;
-            while r + TILE_ROWS <= rows {
-                let t = tile::<TILE_OUT, TILE_ROWS>(w, k, codes.as_ptr().add(r * k));
-                store(&t, sums, count, r, o);
-                r += TILE_ROWS;
+        let tiled = count - count % TILE_OUT;
+        // Rows outside, outputs inside: a tile of input rows (TILE_ROWS · k i16, a few KB)
+        // stays in L1 while the block's weight rows stream past it, instead of every input row
+        // coming back from L2 for each pair of outputs.
+        let mut r = 0;
+        while r < rows {
+            let x = codes.as_ptr().add(r * k);
+            let step = if rows - r >= TILE_ROWS {
+                TILE_ROWS
+            } else if rows - r >= 2 {
+                2
+            } else {
+                1
+            };
+            let mut o = 0;
+            while o < tiled {
+                let w = d.weight.as_ptr().add((first + o) * k);
+                if step == TILE_ROWS {
+                    store(&tile::<TILE_OUT, TILE_ROWS>(w, k, x), sums, count, r, o);
+                } else if step == 2 {
+                    store(&tile::<TILE_OUT, 2>(w, k, x), sums, count, r, o);
+                } else {
+                    store(&tile::<TILE_OUT, 1>(w, k, x), sums, count, r, o);
+                }
+                o += TILE_OUT;
             }
-            while r + 2 <= rows {
-                let t = tile::<TILE_OUT, 2>(w, k, codes.as_ptr().add(r * k));
-                store(&t, sums, count, r, o);
-                r += 2;
-            }
-            if r < rows {
-                let t = tile::<TILE_OUT, 1>(w, k, codes.as_ptr().add(r * k));
-                store(&t, sums, count, r, o);
-            }
-            o += TILE_OUT;
+            r += step;
         }
         // Fewer than a tile of outputs left: plain dot products.
-        super::portable_sums_into(d, first, count, o, codes, rows, sums);
+        super::portable_sums_into(d, first, count, tiled, codes, rows, sums);
     }
 
     /// A tile's sums into rows r.. and outputs o.. of `sums` (rows × count).
@@ -280,7 +318,15 @@ mod avx2 {
             }
             i += STEP;
         }
-        acc.map(|row| row.map(|v| hsum(v)))
+        // Plain loops: closures (`array::map`) do not inherit the target feature, so they are
+        // not inlined and their vectors go through memory.
+        let mut out = [[0i32; R]; O];
+        for (sums, acc) in out.iter_mut().zip(&acc) {
+            for (sum, a) in sums.iter_mut().zip(acc) {
+                *sum = hsum(*a);
+            }
+        }
+        out
     }
 
     #[inline]
@@ -320,20 +366,36 @@ mod tests {
 
     #[test]
     fn kernel_sums_equal_the_portable_sums_exactly() {
-        // Widths that are and are not multiples of the step and the tile; odd row counts.
-        for (inputs, outputs) in [(384, 72), (40, 13), (1536, 8)] {
+        // Widths that are and are not multiples of the step and the tile; row counts below,
+        // at and past a tile. One scratch serves every product, as in a forward pass, so
+        // values left by a larger product must not leak into a smaller one.
+        let mut shared = QuantScratch::default();
+        for (inputs, outputs) in [(1536, 8), (384, 72), (40, 13)] {
             let d = QuantDense::new(&layer(inputs, outputs));
-            for rows in [1, 2, 5] {
+            for rows in [13, 7, 6, 5, 2, 1] {
                 let x = random(rows * inputs, 3 + rows as u64);
-                let mut s = QuantScratch::default();
+                let bias = random(outputs, 17);
                 let mut out = Vec::new();
-                linear(&x, rows, &d, &vec![0.0; outputs], &mut out, &mut s);
+                linear(&x, rows, &d, &bias, None, &mut out, &mut shared);
+                let s = &shared;
                 let mut want = vec![0; outputs * rows];
                 for (t, chunk) in want.chunks_mut(TASK_OUT * rows).enumerate() {
                     let count = chunk.len() / rows;
-                    portable_sums_into(&d, t * TASK_OUT, count, 0, &s.codes, rows, chunk);
+                    let codes = &s.codes[..rows * d.k];
+                    portable_sums_into(&d, t * TASK_OUT, count, 0, codes, rows, chunk);
                 }
-                assert_eq!(s.sums, want, "{inputs}×{outputs}, {rows} rows");
+                assert_eq!(
+                    s.sums[..want.len()],
+                    want,
+                    "{inputs}×{outputs}, {rows} rows"
+                );
+                let mut fresh = Vec::new();
+                let mut scratch = QuantScratch::default();
+                linear(&x, rows, &d, &bias, None, &mut fresh, &mut scratch);
+                assert_eq!(
+                    out, fresh,
+                    "{inputs}×{outputs}, {rows} rows: reused scratch"
+                );
             }
         }
     }
@@ -351,6 +413,7 @@ mod tests {
                 rows,
                 &d,
                 &dense.bias,
+                None,
                 &mut out,
                 &mut QuantScratch::default(),
             );

@@ -2,6 +2,7 @@
 //! priors, the ranking itself, snippets, and the query helpers (stems, known words, explain).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use evident_core::text::{split_sentences, truncate_words};
@@ -139,18 +140,19 @@ impl std::str::FromStr for Fusion {
     }
 }
 
-/// Combines a BM25 and a dense ranking, each `(passage id, score)` best first.
-pub fn fuse(
-    lexical: &[(String, f32)],
-    dense: &[(String, f32)],
+/// Combines a BM25 and a dense ranking, each `(key, score)` best first, keyed by passage id or
+/// by document: the fused ranking, best first, ties in key order.
+pub fn fuse<K: Clone + Eq + Hash + Ord>(
+    lexical: &[(K, f32)],
+    dense: &[(K, f32)],
     fusion: Fusion,
-) -> Vec<(String, f32)> {
-    let mut scores: HashMap<&str, f32> = HashMap::new();
+) -> Vec<(K, f32)> {
+    let mut scores: HashMap<&K, f32> = HashMap::with_capacity(lexical.len() + dense.len());
     match fusion {
         Fusion::Rrf { k, dense_weight } => {
             for (list, w) in [(lexical, 1.0 - dense_weight), (dense, dense_weight)] {
                 for (rank, (id, _)) in list.iter().enumerate() {
-                    *scores.entry(id.as_str()).or_default() += w / (k + rank as f32 + 1.0);
+                    *scores.entry(id).or_default() += w / (k + rank as f32 + 1.0);
                 }
             }
         }
@@ -160,15 +162,12 @@ pub fn fuse(
                 let min = list.iter().map(|x| x.1).fold(f32::MAX, f32::min);
                 let span = (max - min).max(1e-9);
                 for (id, score) in list {
-                    *scores.entry(id.as_str()).or_default() += w * (score - min) / span;
+                    *scores.entry(id).or_default() += w * (score - min) / span;
                 }
             }
         }
     }
-    let mut out: Vec<(String, f32)> = scores
-        .into_iter()
-        .map(|(id, s)| (id.to_string(), s))
-        .collect();
+    let mut out: Vec<(K, f32)> = scores.into_iter().map(|(id, s)| (id.clone(), s)).collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
 }
@@ -404,43 +403,64 @@ impl Library {
                 let store = &snapshot.vectors;
                 let depth = pool.max(100);
                 let table = vector_addrs(snapshot);
-                let mut addrs: HashMap<String, DocAddress> = HashMap::new();
-                let dense: Vec<(String, f32)> = store
-                    .search(&qv, depth)
-                    .into_iter()
-                    .map(|(i, score)| {
-                        let id = store.id(i).to_string();
-                        if let Some(&Some(addr)) = table.get(i) {
-                            addrs.insert(id.clone(), addr);
-                        }
-                        (id, score)
-                    })
-                    .collect();
-                let ranked: Vec<(String, f32)> = if mode == SearchMode::Dense {
+                // Both rankings keyed by document, so fusing them needs no passage ids: a dense
+                // hit's document comes from the vector-row table (a term search on its id only
+                // for indexes built before the id columns).
+                let mut dense: Vec<(DocAddress, f32)> = Vec::with_capacity(depth);
+                for (i, score) in store.search(&qv, depth) {
+                    let addr = match table.get(i) {
+                        Some(&Some(addr)) => Some(addr),
+                        _ => self.passage_addr(searcher, store.id(i))?,
+                    };
+                    if let Some(addr) = addr {
+                        dense.push((addr, score));
+                    }
+                }
+                let ranked = if mode == SearchMode::Dense {
                     dense
                 } else {
-                    let mut lexical = Vec::new();
-                    for (score, addr) in bm25(depth)? {
-                        let id = columns.passage_id(self, searcher, addr)?;
-                        lexical.push((id.clone(), score));
-                        addrs.insert(id, addr);
-                    }
-                    fuse(&lexical, &dense, fusion)
+                    let lexical: Vec<(DocAddress, f32)> =
+                        bm25(depth)?.into_iter().map(|(s, a)| (a, s)).collect();
+                    let mut fused = fuse(&lexical, &dense, fusion);
+                    self.order_ties_by_id(&mut fused, pool, searcher, &mut columns)?;
+                    fused
                 };
-                for (id, score) in ranked.into_iter().take(pool) {
-                    let addr = match addrs.remove(&id) {
-                        Some(a) => a,
-                        None => match self.passage_addr(searcher, &id)? {
-                            Some(a) => a,
-                            None => continue,
-                        },
-                    };
+                for (addr, score) in ranked.into_iter().take(pool) {
                     let kind = columns.kind(searcher, addr)?;
                     out.push(Candidate { score, addr, kind });
                 }
             }
         }
         Ok((out, columns))
+    }
+
+    /// Within the first `pool` of a fused ranking (best first, ties by document address), puts
+    /// the passages of equal score in the order of their ids, as the ranking of ids did: an
+    /// order that does not change when segments merge. Ties are rare, so few ids are read.
+    fn order_ties_by_id(
+        &self,
+        fused: &mut [(DocAddress, f32)],
+        pool: usize,
+        searcher: &tantivy::Searcher,
+        columns: &mut Columns,
+    ) -> Result<()> {
+        let mut start = 0;
+        while start < fused.len().min(pool) {
+            let score = fused[start].1;
+            let end = start + fused[start..].iter().take_while(|x| x.1 == score).count();
+            if end - start > 1 {
+                let mut run = Vec::with_capacity(end - start);
+                for &hit in &fused[start..end] {
+                    run.push((columns.passage_id(self, searcher, hit.0)?, hit));
+                }
+                run.sort_by(|a, b| a.0.cmp(&b.0));
+                for (slot, (_, hit)) in fused[start..end].iter_mut().zip(run) {
+                    *slot = hit;
+                }
+            }
+            start = end;
+        }
+        Ok(())
     }
 
     /// The candidates that can be among the first `k` of some audience (every one when `k`
