@@ -399,9 +399,17 @@ impl Library {
             }
             SearchMode::Dense | SearchMode::Hybrid => {
                 let encoder = self.encoder.read().expect("encoder lock").clone();
-                let qv = encoder.and_then(|e| e.encode(text)).unwrap_or_default();
-                let store = &snapshot.vectors;
                 let depth = pool.max(100);
+                // In hybrid mode the BM25 search needs no embedding: it runs on a thread of its
+                // own while the question is embedded, in the gaps the encoder's threads leave.
+                let (qv, lexical) = std::thread::scope(|scope| {
+                    let lexical = (mode == SearchMode::Hybrid).then(|| scope.spawn(|| bm25(depth)));
+                    let qv = encoder.and_then(|e| e.encode(text)).unwrap_or_default();
+                    let lexical =
+                        lexical.map(|h| h.join().expect("the BM25 search does not panic"));
+                    (qv, lexical)
+                });
+                let store = &snapshot.vectors;
                 let table = vector_addrs(snapshot);
                 // Both rankings keyed by document, so fusing them needs no passage ids: a dense
                 // hit's document comes from the vector-row table (a term search on its id only
@@ -416,14 +424,15 @@ impl Library {
                         dense.push((addr, score));
                     }
                 }
-                let ranked = if mode == SearchMode::Dense {
-                    dense
-                } else {
-                    let lexical: Vec<(DocAddress, f32)> =
-                        bm25(depth)?.into_iter().map(|(s, a)| (a, s)).collect();
-                    let mut fused = fuse(&lexical, &dense, fusion);
-                    self.order_ties_by_id(&mut fused, pool, searcher, &mut columns)?;
-                    fused
+                let ranked = match lexical {
+                    None => dense,
+                    Some(lexical) => {
+                        let lexical: Vec<(DocAddress, f32)> =
+                            lexical?.into_iter().map(|(s, a)| (a, s)).collect();
+                        let mut fused = fuse(&lexical, &dense, fusion);
+                        self.order_ties_by_id(&mut fused, pool, searcher, &mut columns)?;
+                        fused
+                    }
                 };
                 for (addr, score) in ranked.into_iter().take(pool) {
                     let kind = columns.kind(searcher, addr)?;
