@@ -305,7 +305,8 @@ impl Bert {
             &mut s.qkv,
             q,
         );
-        s.ctx.clear();
+        // Every row of every head is gathered into it below: only new length is zeroed.
+        s.ctx.truncate(rows * h);
         s.ctx.resize(rows * h, 0.0);
         let stride = 3 * h;
         let mut start = 0;
@@ -315,32 +316,33 @@ impl Bert {
             }
             let qkv = &s.qkv[start * stride..(start + len) * stride];
             // Each head's scores (len × len) and context (len × head) in its own block, so
-            // that the heads can run on different threads.
-            s.scores.clear();
-            s.scores.resize(heads * len * len, 0.0);
-            s.heads.clear();
-            s.heads.resize(heads * len * head, 0.0);
+            // that the heads can run on different threads. `attend` writes every value of its
+            // blocks before reading any, so the buffers are not cleared.
+            grow(&mut s.scores, heads * len * len);
+            grow(&mut s.heads, heads * len * head);
+            let scores = &mut s.scores[..heads * len * len];
+            let contexts = &mut s.heads[..heads * len * head];
             let task = |(hd, (scores, ctx)): (usize, (&mut [f32], &mut [f32]))| {
                 attend(qkv, h, hd * head, head, len, scale, scores, ctx);
             };
             if rows < FEW_ROWS && 2 * len * len * h >= ATTEND_PARALLEL_MIN {
                 // One short text: its heads share the pool, as its products do.
                 use rayon::prelude::*;
-                s.scores
+                scores
                     .par_chunks_mut(len * len)
-                    .zip(s.heads.par_chunks_mut(len * head))
+                    .zip(contexts.par_chunks_mut(len * head))
                     .enumerate()
                     .for_each(task);
             } else {
-                s.scores
+                scores
                     .chunks_mut(len * len)
-                    .zip(s.heads.chunks_mut(len * head))
+                    .zip(contexts.chunks_mut(len * head))
                     .enumerate()
                     .for_each(task);
             }
             // The heads' contexts side by side: row t of the sequence is head 0's row t, then
             // head 1's, …
-            for (hd, block) in s.heads.chunks_exact(len * head).enumerate() {
+            for (hd, block) in contexts.chunks_exact(len * head).enumerate() {
                 for (t, part) in block.chunks_exact(head).enumerate() {
                     let at = (start + t) * h + hd * head;
                     s.ctx[at..at + head].copy_from_slice(part);
@@ -475,6 +477,14 @@ fn product(
                 post(out);
             }
         }
+    }
+}
+
+/// Makes `v` at least `len` long, keeping what it holds (a scratch buffer whose values are all
+/// written before they are read, so it need not be cleared between uses).
+fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
     }
 }
 

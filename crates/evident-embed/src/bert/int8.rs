@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::Dense;
+use super::{grow, Dense};
 
 /// Inputs are processed in steps of this many (one 256-bit register of i16).
 const STEP: usize = 16;
@@ -159,13 +159,6 @@ pub(super) fn linear(
             let count = block.len() / rows;
             out.extend_from_slice(&block[r * count..(r + 1) * count]);
         }
-    }
-}
-
-/// Makes `v` at least `len` long, keeping what it holds.
-fn grow<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
-    if v.len() < len {
-        v.resize(len, T::default());
     }
 }
 
