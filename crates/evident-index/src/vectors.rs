@@ -129,12 +129,7 @@ impl VectorStore {
         }
         let mut q = Vec::with_capacity(self.dim);
         let q_scale = quantize_into(query, &mut q);
-        let mut rough: Vec<(usize, f32)> = scan_i8(&self.quant, &q)
-            .into_iter()
-            .zip(&self.scales)
-            .map(|(d, &scale)| d as f32 * scale * q_scale)
-            .enumerate()
-            .collect();
+        let mut rough = self.rough_scores(&q, q_scale);
         top_k(&mut rough, candidates);
         let mut exact: Vec<(usize, f32)> = Vec::with_capacity(rough.len());
         for (n, &(i, _)) in rough.iter().enumerate() {
@@ -145,6 +140,37 @@ impl VectorStore {
         }
         top_k(&mut exact, k);
         exact
+    }
+
+    /// Every row's int8 estimate of its dot product with the quantised query `q`. A large
+    /// store is scanned in parts on scoped threads (one per core, up to [`SCAN_THREADS`]): the
+    /// scan reads every row and is the one step of a search that grows with the library.
+    fn rough_scores(&self, q: &[i8], q_scale: f32) -> Vec<(usize, f32)> {
+        let threads = scan_threads().min(self.len() / SCAN_ROWS_PER_THREAD).max(1);
+        let part = self.len().div_ceil(threads);
+        let score = |first: usize| -> Vec<(usize, f32)> {
+            let last = (first + part).min(self.len());
+            scan_i8(&self.quant[first * self.dim..last * self.dim], q)
+                .into_iter()
+                .zip(&self.scales[first..last])
+                .map(|(d, &scale)| d as f32 * scale * q_scale)
+                .enumerate()
+                .map(|(i, s)| (first + i, s))
+                .collect()
+        };
+        if threads == 1 {
+            return score(0);
+        }
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..threads)
+                .map(|t| scope.spawn(move || score(t * part)))
+                .collect();
+            let mut all = score(0);
+            for h in others {
+                all.extend(h.join().expect("a scan thread does not panic"));
+            }
+            all
+        })
     }
 
     /// [`VectorStore::search`] with f32 dot products for every row: the reference.
@@ -259,6 +285,19 @@ fn top_k(scored: &mut Vec<(usize, f32)>, k: usize) {
     scored.select_nth_unstable_by(k - 1, order);
     scored.truncate(k);
     scored.sort_by(order);
+}
+
+/// At most this many threads scan one store.
+const SCAN_THREADS: usize = 4;
+/// A store is split only into parts of at least this many rows (a thread costs tens of
+/// microseconds to start; this many rows take a few hundred to scan).
+const SCAN_ROWS_PER_THREAD: usize = 8192;
+
+fn scan_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(SCAN_THREADS))
+    })
 }
 
 /// Appends the int8 quantisation of `v` (symmetric: `x ≈ q · scale`) and returns the scale.
@@ -445,5 +484,29 @@ mod tests {
             assert_eq!(fast, exact);
         }
         assert_eq!(dot_i8(&[1, -2, 3], &[4, 5, -6]), 4 - 10 - 18);
+    }
+
+    #[test]
+    fn a_large_store_scanned_in_parts_scores_every_row_once_in_order() {
+        let dim = 16;
+        let rows = 2 * SCAN_ROWS_PER_THREAD + 5;
+        let mut s = VectorStore::new(dim);
+        for i in 0..rows {
+            let v: Vec<f32> = (0..dim)
+                .map(|j| ((i * dim + j) as f32 * 0.37).sin())
+                .collect();
+            s.push(format!("s#{i}"), i as u64, &unit(&v)).unwrap();
+        }
+        let query = unit(&(0..dim).map(|j| (j as f32).cos()).collect::<Vec<_>>());
+        let mut q = Vec::new();
+        let q_scale = quantize_into(&query, &mut q);
+        let parts = s.rough_scores(&q, q_scale);
+        let whole: Vec<(usize, f32)> = scan_i8(&s.quant, &q)
+            .into_iter()
+            .zip(&s.scales)
+            .map(|(d, &scale)| d as f32 * scale * q_scale)
+            .enumerate()
+            .collect();
+        assert_eq!(parts, whole);
     }
 }

@@ -392,7 +392,28 @@ impl Library {
         let mut out = Vec::with_capacity(pool);
         match mode {
             SearchMode::Bm25 | SearchMode::Auto => {
-                for (score, addr) in bm25(pool)? {
+                // Equal scores (a short query, passages of one length) come from the collector
+                // in document-address order, which depends on how indexing split the segments:
+                // they are put in id order, so a rebuilt index ranks them the same. A run of
+                // equal scores across the cut is read whole first (up to a bound), so which of
+                // them make the pool does not depend on the segments either.
+                let bound = pool.saturating_mul(16).max(1024);
+                let mut n = pool + 1;
+                let found = loop {
+                    let found = bm25(n)?;
+                    let crosses =
+                        pool > 0 && found.len() == n && found[n - 1].0 == found[pool - 1].0;
+                    if !crosses || n >= bound {
+                        break found;
+                    }
+                    n = (n * 4).min(bound);
+                };
+                let mut ranked: Vec<(DocAddress, f32)> =
+                    found.into_iter().map(|(s, a)| (a, s)).collect();
+                let len = ranked.len();
+                self.order_ties_by_id(&mut ranked, len, searcher, &mut columns)?;
+                ranked.truncate(pool);
+                for (addr, score) in ranked {
                     let kind = columns.kind(searcher, addr)?;
                     out.push(Candidate { score, addr, kind });
                 }
@@ -443,7 +464,7 @@ impl Library {
         Ok((out, columns))
     }
 
-    /// Within the first `pool` of a fused ranking (best first, ties by document address), puts
+    /// Within the first `pool` of a ranking (best first, ties by document address), puts
     /// the passages of equal score in the order of their ids, as the ranking of ids did: an
     /// order that does not change when segments merge. Ties are rare, so few ids are read.
     fn order_ties_by_id(
@@ -957,12 +978,21 @@ mod tests {
     /// Sources of every kind whose sections share words in different amounts, so that the
     /// priors reorder the BM25 ranking.
     fn library() -> Library {
+        library_of(0..48, 48)
+    }
+
+    /// The sources of [`library`] numbered `order`, in that order, committed every `batch`.
+    fn library_of(order: impl IntoIterator<Item = usize>, batch: usize) -> Library {
         let words = [
             "asthma", "inhaler", "steroid", "wheeze", "child", "dose", "night",
         ];
         let lib = Library::in_memory().unwrap();
         let mut w = lib.writer(30_000_000).unwrap();
-        for n in 0..48 {
+        for (added, n) in order.into_iter().enumerate() {
+            if added > 0 && added % batch == 0 {
+                w.commit().unwrap();
+                w = lib.writer(30_000_000).unwrap();
+            }
             let mut source = Source::new(format!("t:{n}"), format!("Topic {n} {}", words[n % 7]));
             source.kind = SourceKind::ALL[n % SourceKind::ALL.len()];
             source.audience = [Audience::Clinician, Audience::Patient][n % 2];
@@ -1088,6 +1118,36 @@ mod tests {
                     assert!(got.iter().all(|h| !h.passage.text.is_empty()));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn equal_scores_rank_in_id_order_whatever_the_segments() {
+        // Reversed and committed in small batches, the same sources lie in other segments at
+        // other addresses; a one-word query scores many passages alike.
+        let a = library();
+        let b = library_of((0..48).rev(), 5);
+        let opts = SearchOptions {
+            k: 20,
+            priors: false,
+            snippets: false,
+            mode: SearchMode::Bm25,
+            ..SearchOptions::default()
+        };
+        let (x, y) = (
+            a.search("wheeze", &opts).unwrap(),
+            b.search("wheeze", &opts).unwrap(),
+        );
+        assert_eq!(ids(&x), ids(&y));
+        let tied: Vec<_> = x.windows(2).filter(|w| w[0].score == w[1].score).collect();
+        assert!(!tied.is_empty(), "the query must produce ties");
+        for w in tied {
+            assert!(
+                w[0].passage.id < w[1].passage.id,
+                "{} {}",
+                w[0].passage.id,
+                w[1].passage.id
+            );
         }
     }
 
