@@ -23,8 +23,10 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::error::{Error, Result};
 
+mod crew;
 mod int8;
 
+use crew::Crew;
 use int8::{QuantDense, QuantScratch};
 
 /// How the dense layers compute their products.
@@ -256,10 +258,19 @@ impl Bert {
         layer_norm(&mut x, &self.embed_norm, h, self.shape.eps);
 
         let lens: Vec<usize> = sequences.iter().map(|s| s.len()).collect();
-        let mut scratch = Scratch::default();
-        for (layer, quant) in self.layers.iter().zip(&self.quant) {
-            let quant = (precision == Precision::Int8).then_some(quant);
-            self.layer(layer, quant, &mut x, &lens, &mut scratch);
+        let mut pass = |crew: Option<&Crew>| {
+            let mut scratch = Scratch::default();
+            for (layer, quant) in self.layers.iter().zip(&self.quant) {
+                let quant = (precision == Precision::Int8).then_some(quant);
+                self.layer(layer, quant, &mut x, &lens, &mut scratch, crew);
+            }
+        };
+        if precision == Precision::Int8 && sequences.len() == 1 {
+            // One query: the pool's threads are held for the whole pass and share its int8
+            // products and attention heads without sleeping between them (see `crew`).
+            crew::with_crew(|crew| pass(Some(crew)));
+        } else {
+            pass(None);
         }
 
         let mut out = Vec::with_capacity(sequences.len());
@@ -288,6 +299,7 @@ impl Bert {
         x: &mut [f32],
         lens: &[usize],
         s: &mut Scratch,
+        crew: Option<&Crew>,
     ) {
         let h = self.shape.hidden;
         let rows = x.len() / h;
@@ -304,6 +316,7 @@ impl Bert {
             None,
             &mut s.qkv,
             q,
+            crew,
         );
         // Every row of every head is gathered into it below: only new length is zeroed.
         s.ctx.truncate(rows * h);
@@ -325,7 +338,12 @@ impl Bert {
             let task = |(hd, (scores, ctx)): (usize, (&mut [f32], &mut [f32]))| {
                 attend(qkv, h, hd * head, head, len, scale, scores, ctx);
             };
-            if rows < FEW_ROWS && 2 * len * len * h >= ATTEND_PARALLEL_MIN {
+            let parallel = 2 * len * len * h >= ATTEND_PARALLEL_MIN;
+            if let (Some(crew), true) = (crew, parallel) {
+                crew.run_chunks(scores, len * len, contexts, len * head, |hd, s, c| {
+                    task((hd, (s, c)))
+                });
+            } else if rows < FEW_ROWS && parallel {
                 // One short text: its heads share the pool, as its products do.
                 use rayon::prelude::*;
                 scores
@@ -353,12 +371,21 @@ impl Bert {
 
         let q = &mut s.quant;
         let attn_out = quant.map(|l| &l.attn_out);
-        product(&s.ctx, rows, &layer.attn_out, attn_out, None, &mut s.tmp, q);
+        product(
+            &s.ctx,
+            rows,
+            &layer.attn_out,
+            attn_out,
+            None,
+            &mut s.tmp,
+            q,
+            crew,
+        );
         add_assign(x, &s.tmp);
         layer_norm(x, &layer.attn_norm, h, self.shape.eps);
 
         let up = quant.map(|l| &l.up);
-        product(x, rows, &layer.up, up, Some(gelu_all), &mut s.up, q);
+        product(x, rows, &layer.up, up, Some(gelu_all), &mut s.up, q, crew);
         product(
             &s.up,
             rows,
@@ -367,6 +394,7 @@ impl Bert {
             None,
             &mut s.tmp,
             q,
+            crew,
         );
         add_assign(x, &s.tmp);
         layer_norm(x, &layer.out_norm, h, self.shape.eps);
@@ -459,7 +487,9 @@ fn attend(
 }
 
 /// `linear` with the f32 weight, or with its int8 copy when one is given, then `post` on every
-/// output (the int8 product applies it block by block on the threads that computed them).
+/// output (the int8 product applies it block by block on the threads that computed them). The
+/// int8 product shares its blocks with the crew when there is one.
+#[allow(clippy::too_many_arguments)]
 fn product(
     x: &[f32],
     rows: usize,
@@ -468,9 +498,10 @@ fn product(
     post: Option<fn(&mut [f32])>,
     out: &mut Vec<f32>,
     s: &mut QuantScratch,
+    crew: Option<&Crew>,
 ) {
     match quant {
-        Some(q) => int8::linear(x, rows, q, &d.bias, post, out, s),
+        Some(q) => int8::linear(x, rows, q, &d.bias, post, out, s, crew),
         None => {
             linear(x, rows, d, out);
             if let Some(post) = post {

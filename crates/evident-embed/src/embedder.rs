@@ -116,7 +116,7 @@ impl Embedder {
     /// The embedding of a query, computed with int8 copies of the dense layers' weights: about
     /// twice as fast for a short text (the weights then stay in the CPU's cache), and within
     /// about 1% of [`Embedder::embed`]'s vector in cosine, which moves retrieval scores by less
-    /// than the gaps that order them (the figures are in the README). Passages are embedded
+    /// than the gaps that order them (the figures are in ARCHITECTURE.md). Passages are embedded
     /// with `embed`, so the index itself is exact.
     pub fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
         Ok(self

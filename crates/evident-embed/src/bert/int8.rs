@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::{grow, Dense};
+use super::{grow, Crew, Dense};
 
 /// Inputs are processed in steps of this many (one 256-bit register of i16).
 const STEP: usize = 16;
@@ -82,6 +82,8 @@ pub(super) struct QuantScratch {
 
 /// out (rows × outputs) = post(x (rows × inputs) · W + b), with W the quantised weight and
 /// `post` an element-wise activation applied in the same pass (GELU after the up-projection).
+/// A large product is shared among threads: the crew's when one is given, else the pool's.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn linear(
     x: &[f32],
     rows: usize,
@@ -90,6 +92,7 @@ pub(super) fn linear(
     post: Option<fn(&mut [f32])>,
     out: &mut Vec<f32>,
     s: &mut QuantScratch,
+    crew: Option<&Crew>,
 ) {
     out.clear();
     if rows == 0 {
@@ -137,7 +140,13 @@ pub(super) fn linear(
         }
     };
     let chunk = TASK_OUT * rows;
-    if rows * d.outputs * d.k >= PARALLEL_MIN {
+    let parallel = rows * d.outputs * d.k >= PARALLEL_MIN;
+    if let (Some(crew), true) = (crew, parallel) {
+        let (sums, blocks) = (&mut s.sums[..n], &mut s.blocks[..n]);
+        crew.run_chunks(sums, chunk, blocks, chunk, |t, sums, block| {
+            task((t, (sums, block)))
+        });
+    } else if parallel {
         // One text is one batch on one thread: the pool's other threads share its products.
         s.sums[..n]
             .par_chunks_mut(chunk)
@@ -369,7 +378,7 @@ mod tests {
                 let x = random(rows * inputs, 3 + rows as u64);
                 let bias = random(outputs, 17);
                 let mut out = Vec::new();
-                linear(&x, rows, &d, &bias, None, &mut out, &mut shared);
+                linear(&x, rows, &d, &bias, None, &mut out, &mut shared, None);
                 let s = &shared;
                 let mut want = vec![0; outputs * rows];
                 for (t, chunk) in want.chunks_mut(TASK_OUT * rows).enumerate() {
@@ -384,7 +393,7 @@ mod tests {
                 );
                 let mut fresh = Vec::new();
                 let mut scratch = QuantScratch::default();
-                linear(&x, rows, &d, &bias, None, &mut fresh, &mut scratch);
+                linear(&x, rows, &d, &bias, None, &mut fresh, &mut scratch, None);
                 assert_eq!(
                     out, fresh,
                     "{inputs}×{outputs}, {rows} rows: reused scratch"
@@ -409,6 +418,7 @@ mod tests {
                 None,
                 &mut out,
                 &mut QuantScratch::default(),
+                None,
             );
             assert_eq!(out.len(), rows * outputs);
             let mut worst = 0.0f32;
