@@ -381,10 +381,54 @@ fn scan_i8(rows: &[i8], q: &[i8]) -> Vec<i32> {
     scan_i8_lanes(rows, q)
 }
 
+/// Each 16 values of a row are widened to i16 and multiplied by the query's (widened once per
+/// scan) with `vpmaddwd`, which also adds neighbouring products into i32: three instructions
+/// per 16 products, where the compiler's widening to i32 and `vpmulld` took about four times
+/// as long. Integer sums, so the result is the portable one exactly.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn scan_i8_avx2(rows: &[i8], q: &[i8]) -> Vec<i32> {
-    scan_i8_lanes(rows, q)
+    use std::arch::x86_64::*;
+    let dim = q.len();
+    let blocks = dim / 16;
+    if dim == 0 || blocks == 0 {
+        return scan_i8_lanes(rows, q);
+    }
+    let wide: Vec<__m256i> = (0..blocks)
+        .map(|b| _mm256_cvtepi8_epi16(_mm_loadu_si128(q.as_ptr().add(16 * b) as *const __m128i)))
+        .collect();
+    let tail = &q[16 * blocks..];
+    rows.chunks_exact(dim)
+        .map(|row| {
+            let p = row.as_ptr();
+            let (mut even, mut odd) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+            let mut b = 0;
+            while b + 1 < blocks {
+                let x = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(16 * b) as *const __m128i));
+                let y = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(16 * b + 16) as *const __m128i));
+                even = _mm256_add_epi32(even, _mm256_madd_epi16(x, wide[b]));
+                odd = _mm256_add_epi32(odd, _mm256_madd_epi16(y, wide[b + 1]));
+                b += 2;
+            }
+            if b < blocks {
+                let x = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(16 * b) as *const __m128i));
+                even = _mm256_add_epi32(even, _mm256_madd_epi16(x, wide[b]));
+            }
+            let sum = _mm256_add_epi32(even, odd);
+            let half = _mm_add_epi32(
+                _mm256_castsi256_si128(sum),
+                _mm256_extracti128_si256(sum, 1),
+            );
+            let half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0b01_00_11_10));
+            let half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0b10_11_00_01));
+            let rest: i32 = row[16 * blocks..]
+                .iter()
+                .zip(tail)
+                .map(|(&x, &y)| x as i32 * y as i32)
+                .sum();
+            _mm_cvtsi128_si32(half) + rest
+        })
+        .collect()
 }
 
 #[inline(always)]
@@ -484,6 +528,28 @@ mod tests {
             assert_eq!(fast, exact);
         }
         assert_eq!(dot_i8(&[1, -2, 3], &[4, 5, -6]), 4 - 10 - 18);
+    }
+
+    #[test]
+    fn the_int8_scan_equals_the_portable_sums_for_every_width() {
+        let mut rng = 7u64;
+        let mut next = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 56) as u8 as i8
+        };
+        // Widths below, at and between the kernel's blocks of 16, and the extremes -128/127.
+        for dim in [1, 15, 16, 17, 31, 32, 48, 100, 384, 385] {
+            let rows = 7;
+            let mut data: Vec<i8> = (0..rows * dim).map(|_| next()).collect();
+            let mut q: Vec<i8> = (0..dim).map(|_| next().max(-127)).collect();
+            data[0] = -128;
+            q[0] = -127;
+            let want: Vec<i32> = data.chunks_exact(dim).map(|r| dot_i8(r, &q)).collect();
+            assert_eq!(scan_i8(&data, &q), want, "dim {dim}");
+            assert_eq!(scan_i8_lanes(&data, &q), want, "dim {dim}");
+        }
     }
 
     #[test]
