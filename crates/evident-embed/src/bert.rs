@@ -261,16 +261,16 @@ impl Bert {
         let mut pass = |crew: Option<&Crew>| {
             let mut scratch = Scratch::default();
             for (layer, quant) in self.layers.iter().zip(&self.quant) {
-                let quant = (precision == Precision::Int8).then_some(quant);
-                self.layer(layer, quant, &mut x, &lens, &mut scratch, crew);
+                let int8 = crew.map(|crew| (quant, crew));
+                self.layer(layer, int8, &mut x, &lens, &mut scratch);
             }
         };
-        if precision == Precision::Int8 && sequences.len() == 1 {
-            // One query: the pool's threads are held for the whole pass and share its int8
-            // products and attention heads without sleeping between them (see `crew`).
-            crew::with_crew(|crew| pass(Some(crew)));
-        } else {
-            pass(None);
+        match precision {
+            // The int8 weights serve queries, one short text per pass: the pool's threads are
+            // held for the whole pass and share its products and attention heads without
+            // sleeping between them (see `crew`).
+            Precision::Int8 => crew::with_crew(|crew| pass(Some(crew))),
+            Precision::F32 => pass(None),
         }
 
         let mut out = Vec::with_capacity(sequences.len());
@@ -295,11 +295,10 @@ impl Bert {
     fn layer(
         &self,
         layer: &Layer,
-        quant: Option<&QuantLayer>,
+        int8: Option<(&QuantLayer, &Crew)>,
         x: &mut [f32],
         lens: &[usize],
         s: &mut Scratch,
-        crew: Option<&Crew>,
     ) {
         let h = self.shape.hidden;
         let rows = x.len() / h;
@@ -312,11 +311,10 @@ impl Bert {
             x,
             rows,
             &layer.qkv,
-            quant.map(|l| &l.qkv),
+            int8.map(|(l, crew)| (&l.qkv, crew)),
             None,
             &mut s.qkv,
             q,
-            crew,
         );
         // Every row of every head is gathered into it below: only new length is zeroed.
         s.ctx.truncate(rows * h);
@@ -339,7 +337,7 @@ impl Bert {
                 attend(qkv, h, hd * head, head, len, scale, scores, ctx);
             };
             let parallel = 2 * len * len * h >= ATTEND_PARALLEL_MIN;
-            if let (Some(crew), true) = (crew, parallel) {
+            if let (Some((_, crew)), true) = (int8, parallel) {
                 crew.run_chunks(scores, len * len, contexts, len * head, |hd, s, c| {
                     task((hd, (s, c)))
                 });
@@ -370,31 +368,21 @@ impl Bert {
         }
 
         let q = &mut s.quant;
-        let attn_out = quant.map(|l| &l.attn_out);
-        product(
-            &s.ctx,
-            rows,
-            &layer.attn_out,
-            attn_out,
-            None,
-            &mut s.tmp,
-            q,
-            crew,
-        );
+        let attn_out = int8.map(|(l, crew)| (&l.attn_out, crew));
+        product(&s.ctx, rows, &layer.attn_out, attn_out, None, &mut s.tmp, q);
         add_assign(x, &s.tmp);
         layer_norm(x, &layer.attn_norm, h, self.shape.eps);
 
-        let up = quant.map(|l| &l.up);
-        product(x, rows, &layer.up, up, Some(gelu_all), &mut s.up, q, crew);
+        let up = int8.map(|(l, crew)| (&l.up, crew));
+        product(x, rows, &layer.up, up, Some(gelu_all), &mut s.up, q);
         product(
             &s.up,
             rows,
             &layer.down,
-            quant.map(|l| &l.down),
+            int8.map(|(l, crew)| (&l.down, crew)),
             None,
             &mut s.tmp,
             q,
-            crew,
         );
         add_assign(x, &s.tmp);
         layer_norm(x, &layer.out_norm, h, self.shape.eps);
@@ -486,22 +474,20 @@ fn attend(
     }
 }
 
-/// `linear` with the f32 weight, or with its int8 copy when one is given, then `post` on every
-/// output (the int8 product applies it block by block on the threads that computed them). The
-/// int8 product shares its blocks with the crew when there is one.
-#[allow(clippy::too_many_arguments)]
+/// `linear` with the f32 weight, or with its int8 copy and the crew that shares its blocks when
+/// they are given, then `post` on every output (the int8 product applies it block by block on
+/// the threads that computed them).
 fn product(
     x: &[f32],
     rows: usize,
     d: &Dense,
-    quant: Option<&QuantDense>,
+    int8: Option<(&QuantDense, &Crew)>,
     post: Option<fn(&mut [f32])>,
     out: &mut Vec<f32>,
     s: &mut QuantScratch,
-    crew: Option<&Crew>,
 ) {
-    match quant {
-        Some(q) => int8::linear(x, rows, q, &d.bias, post, out, s, crew),
+    match int8 {
+        Some((q, crew)) => int8::linear(x, rows, q, &d.bias, post, out, s, crew),
         None => {
             linear(x, rows, d, out);
             if let Some(post) = post {

@@ -12,8 +12,6 @@
 //! The only error is the weights' rounding (below half a step of 1/127 of each output's largest
 //! weight); [`crate::Embedder::embed_query`] documents what that does to embeddings.
 
-use rayon::prelude::*;
-
 use super::{grow, Crew, Dense};
 
 /// Inputs are processed in steps of this many (one 256-bit register of i16).
@@ -82,7 +80,7 @@ pub(super) struct QuantScratch {
 
 /// out (rows × outputs) = post(x (rows × inputs) · W + b), with W the quantised weight and
 /// `post` an element-wise activation applied in the same pass (GELU after the up-projection).
-/// A large product is shared among threads: the crew's when one is given, else the pool's.
+/// A large product's blocks are shared among the crew.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn linear(
     x: &[f32],
@@ -92,7 +90,7 @@ pub(super) fn linear(
     post: Option<fn(&mut [f32])>,
     out: &mut Vec<f32>,
     s: &mut QuantScratch,
-    crew: Option<&Crew>,
+    crew: &Crew,
 ) {
     out.clear();
     if rows == 0 {
@@ -140,19 +138,11 @@ pub(super) fn linear(
         }
     };
     let chunk = TASK_OUT * rows;
-    let parallel = rows * d.outputs * d.k >= PARALLEL_MIN;
-    if let (Some(crew), true) = (crew, parallel) {
+    if rows * d.outputs * d.k >= PARALLEL_MIN {
         let (sums, blocks) = (&mut s.sums[..n], &mut s.blocks[..n]);
         crew.run_chunks(sums, chunk, blocks, chunk, |t, sums, block| {
             task((t, (sums, block)))
         });
-    } else if parallel {
-        // One text is one batch on one thread: the pool's other threads share its products.
-        s.sums[..n]
-            .par_chunks_mut(chunk)
-            .zip(s.blocks[..n].par_chunks_mut(chunk))
-            .enumerate()
-            .for_each(task);
     } else {
         s.sums[..n]
             .chunks_mut(chunk)
@@ -345,6 +335,15 @@ mod avx2 {
 mod tests {
     use super::*;
 
+    /// Runs `f` with a crew of two threads, as a query's pass has on the 2-core machine.
+    fn on_a_crew<R: Send>(f: impl FnOnce(&Crew) -> R + Send) -> R {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        pool.install(|| super::super::crew::with_crew(f))
+    }
+
     fn random(n: usize, seed: u64) -> Vec<f32> {
         let mut state = seed;
         (0..n)
@@ -368,78 +367,82 @@ mod tests {
 
     #[test]
     fn kernel_sums_equal_the_portable_sums_exactly() {
-        // Widths that are and are not multiples of the step and the tile; row counts below,
-        // at and past a tile. One scratch serves every product, as in a forward pass, so
-        // values left by a larger product must not leak into a smaller one.
-        let mut shared = QuantScratch::default();
-        for (inputs, outputs) in [(1536, 8), (384, 72), (40, 13)] {
-            let d = QuantDense::new(&layer(inputs, outputs));
-            for rows in [13, 7, 6, 5, 2, 1] {
-                let x = random(rows * inputs, 3 + rows as u64);
-                let bias = random(outputs, 17);
-                let mut out = Vec::new();
-                linear(&x, rows, &d, &bias, None, &mut out, &mut shared, None);
-                let s = &shared;
-                let mut want = vec![0; outputs * rows];
-                for (t, chunk) in want.chunks_mut(TASK_OUT * rows).enumerate() {
-                    let count = chunk.len() / rows;
-                    let codes = &s.codes[..rows * d.k];
-                    portable_sums_into(&d, t * TASK_OUT, count, 0, codes, rows, chunk);
+        on_a_crew(|crew| {
+            // Widths that are and are not multiples of the step and the tile; row counts below,
+            // at and past a tile. One scratch serves every product, as in a forward pass, so
+            // values left by a larger product must not leak into a smaller one.
+            let mut shared = QuantScratch::default();
+            for (inputs, outputs) in [(1536, 8), (384, 72), (40, 13)] {
+                let d = QuantDense::new(&layer(inputs, outputs));
+                for rows in [13, 7, 6, 5, 2, 1] {
+                    let x = random(rows * inputs, 3 + rows as u64);
+                    let bias = random(outputs, 17);
+                    let mut out = Vec::new();
+                    linear(&x, rows, &d, &bias, None, &mut out, &mut shared, crew);
+                    let s = &shared;
+                    let mut want = vec![0; outputs * rows];
+                    for (t, chunk) in want.chunks_mut(TASK_OUT * rows).enumerate() {
+                        let count = chunk.len() / rows;
+                        let codes = &s.codes[..rows * d.k];
+                        portable_sums_into(&d, t * TASK_OUT, count, 0, codes, rows, chunk);
+                    }
+                    assert_eq!(
+                        s.sums[..want.len()],
+                        want,
+                        "{inputs}×{outputs}, {rows} rows"
+                    );
+                    let mut fresh = Vec::new();
+                    let mut scratch = QuantScratch::default();
+                    linear(&x, rows, &d, &bias, None, &mut fresh, &mut scratch, crew);
+                    assert_eq!(
+                        out, fresh,
+                        "{inputs}×{outputs}, {rows} rows: reused scratch"
+                    );
                 }
-                assert_eq!(
-                    s.sums[..want.len()],
-                    want,
-                    "{inputs}×{outputs}, {rows} rows"
-                );
-                let mut fresh = Vec::new();
-                let mut scratch = QuantScratch::default();
-                linear(&x, rows, &d, &bias, None, &mut fresh, &mut scratch, None);
-                assert_eq!(
-                    out, fresh,
-                    "{inputs}×{outputs}, {rows} rows: reused scratch"
-                );
             }
-        }
+        });
     }
 
     #[test]
     fn the_int8_product_is_close_to_the_f32_product() {
-        // The second is large enough to be shared among threads.
-        for (inputs, outputs, rows) in [(384, 96, 3), (384, 1536, 2)] {
-            let dense = layer(inputs, outputs);
-            let d = QuantDense::new(&dense);
-            let x = random(rows * inputs, 5);
-            let mut out = Vec::new();
-            linear(
-                &x,
-                rows,
-                &d,
-                &dense.bias,
-                None,
-                &mut out,
-                &mut QuantScratch::default(),
-                None,
-            );
-            assert_eq!(out.len(), rows * outputs);
-            let mut worst = 0.0f32;
-            let mut largest = 0.0f32;
-            for r in 0..rows {
-                for o in 0..outputs {
-                    let want: f32 = dense.bias[o]
-                        + (0..inputs)
-                            .map(|i| x[r * inputs + i] * dense.weight[i * outputs + o])
-                            .sum::<f32>();
-                    worst = worst.max((out[r * outputs + o] - want).abs());
-                    largest = largest.max(want.abs());
+        on_a_crew(|crew| {
+            // The second is large enough to be shared among threads.
+            for (inputs, outputs, rows) in [(384, 96, 3), (384, 1536, 2)] {
+                let dense = layer(inputs, outputs);
+                let d = QuantDense::new(&dense);
+                let x = random(rows * inputs, 5);
+                let mut out = Vec::new();
+                linear(
+                    &x,
+                    rows,
+                    &d,
+                    &dense.bias,
+                    None,
+                    &mut out,
+                    &mut QuantScratch::default(),
+                    crew,
+                );
+                assert_eq!(out.len(), rows * outputs);
+                let mut worst = 0.0f32;
+                let mut largest = 0.0f32;
+                for r in 0..rows {
+                    for o in 0..outputs {
+                        let want: f32 = dense.bias[o]
+                            + (0..inputs)
+                                .map(|i| x[r * inputs + i] * dense.weight[i * outputs + o])
+                                .sum::<f32>();
+                        worst = worst.max((out[r * outputs + o] - want).abs());
+                        largest = largest.max(want.abs());
+                    }
                 }
+                // Uniform weights in [-1, 1): each rounds by at most 1/254; over 384 random inputs
+                // the errors mostly cancel.
+                assert!(
+                    worst < 0.01 * largest,
+                    "{outputs}: worst {worst}, largest {largest}"
+                );
             }
-            // Uniform weights in [-1, 1): each rounds by at most 1/254; over 384 random inputs
-            // the errors mostly cancel.
-            assert!(
-                worst < 0.01 * largest,
-                "{outputs}: worst {worst}, largest {largest}"
-            );
-        }
+        });
     }
 
     #[test]
